@@ -1,0 +1,162 @@
+using System.Security.Cryptography;
+using System.Text;
+using CheckoutService.Carts;
+using CheckoutService.Edge;
+using CheckoutService.Orders;
+using CheckoutService.Payments;
+using CheckoutService.Sessions;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CheckoutService.Checkout;
+
+/// <summary>
+/// Turns a cart into one paid order. The cart is claimed before the card is charged, so of any
+/// number of tabs, retries or replicas only one pays; the gateway's idempotency key is derived
+/// from what is bought, so even a repeat that slips past the claim cannot charge twice; and the
+/// orders table holds at most one order per cart.
+/// </summary>
+public sealed partial class PlaceOrder(
+    ICartStore carts,
+    Catalog catalog,
+    GuestSessions sessions,
+    IPaymentGateway gateway,
+    IOrderStore orders,
+    TimeProvider time,
+    ILogger<PlaceOrder> logger)
+{
+    /// <summary>How long a claim freezes the cart: longer than any checkout may run, short enough that a crash does not freeze it for good.</summary>
+    public static readonly TimeSpan ClaimLease = TimeSpan.FromSeconds(90);
+
+    private static readonly CheckoutRequestValidator Validator = new();
+
+    public async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError>> RunAsync(
+        CheckoutRequest request, string? sessionToken, string requestId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var errors = ValidationFailed.ErrorsOf(Validator.Validate(request)).ToList();
+        if (errors.Any(e => e.Field == "cart_id"))
+        {
+            return new ValidationFailed(errors);
+        }
+        var cartId = request.CartId!;
+
+        // What the request leaves out, the shopper's live session may hold.
+        GuestSession? session = null;
+        if (sessionToken is not null)
+        {
+            session = (await sessions.OpenAsync(null, sessionToken, cancellationToken))?.Session;
+            if (session is null || session.CartId != cartId)
+            {
+                return ApiError.SessionExpired();
+            }
+        }
+        else if (request.Email is not null && await sessions.FindByCartAsync(cartId, cancellationToken) is { } current
+                 && string.Equals(current.Session.Email, request.Email, StringComparison.OrdinalIgnoreCase))
+        {
+            session = current.Session;
+        }
+
+        var address = request.ShippingAddress ?? session?.ShippingAddress;
+        if (address is null)
+        {
+            errors.Add(new FieldError("shipping_address", FieldCodes.Required, "Shipping address is required",
+                "Object with line1, city, state, zip, country required"));
+        }
+        if (errors.Count > 0)
+        {
+            return new ValidationFailed(errors);
+        }
+        // The card is asked for once the shopper's details are right, as the page's sections go.
+        var paymentMethodId = string.IsNullOrEmpty(request.PaymentMethodId) ? session?.PaymentMethodId : request.PaymentMethodId;
+        if (paymentMethodId is null)
+        {
+            return ValidationFailed.One("payment_method_id", FieldCodes.Required, "Payment method is required",
+                "A payment method id (pm_...) from the payment form");
+        }
+
+        var claimId = Guid.NewGuid().ToString("N");
+        var claim = await carts.ClaimForCheckoutAsync(cartId, claimId, time.GetUtcNow() + ClaimLease, cancellationToken);
+        switch (claim.Outcome)
+        {
+            case CartChangeOutcome.NotFound:
+                return ApiError.CartNotFound(cartId);
+            case CartChangeOutcome.CheckedOut:
+                return ApiError.CartCheckedOut(cartId);
+            case CartChangeOutcome.CheckingOut:
+                return ApiError.CheckoutInProgress(cartId);
+        }
+
+        var cart = CartView.Of(claim.Cart!, catalog, time.GetUtcNow());
+        if (cart.Items.Count == 0)
+        {
+            await carts.ReleaseClaimAsync(cartId, claimId, CancellationToken.None);
+            return ApiError.Of(422, "CART_EMPTY", $"Cart {cartId} is empty");
+        }
+
+        var shipping = SessionsApi.Normalized(address!);
+        var paying = await HoldSessionAsync(session, cart, request.Email!, shipping, paymentMethodId, cancellationToken);
+        var payment = await gateway.ChargeAsync(new PaymentRequest(
+            cart.Subtotal, cart.Currency, paymentMethodId, cartId, paying.SessionId,
+            GatewayKey(cartId, cart.Version, paymentMethodId), requestId), cancellationToken);
+
+        if (payment is not PaymentResult.Succeeded paid)
+        {
+            await carts.ReleaseClaimAsync(cartId, claimId, CancellationToken.None);
+            await sessions.ChangeAsync(paying.SessionId, s => s with { Status = SessionStatus.Active }, CancellationToken.None);
+            return payment is PaymentResult.Declined
+                ? ApiError.Of(402, "PAYMENT_DECLINED", "Your card was declined. Please use a different payment method.")
+                : ApiError.Of(502, "PAYMENT_GATEWAY_UNAVAILABLE", "Payment processing service temporarily unavailable. Please retry.", retryAfterSeconds: 2);
+        }
+
+        var placedAt = time.GetUtcNow();
+        var confirmationToken = Ids.ConfirmationToken();
+        var order = new Order(
+            Ids.Order(), cartId, paying.SessionId, request.Email!, Ids.Hash(confirmationToken), OrderStatus.Paid,
+            cart.Subtotal, cart.Currency,
+            [.. cart.Items.Select(i => new OrderLine(i.Sku, i.Name, i.UnitPrice, i.Quantity, i.LineTotal))],
+            shipping, paymentMethodId, paid.IntentId, paid.ChargeId, DeliveryEstimate.For(placedAt), placedAt);
+
+        if (!await orders.TryAddAsync(order, CancellationToken.None))
+        {
+            // Only reachable if a claim lapsed mid-payment and another checkout won: the key made it the same charge.
+            LogSecondOrderRefused(logger, cartId, paid.IntentId);
+            return ApiError.CartCheckedOut(cartId);
+        }
+        await carts.MarkCheckedOutAsync(cartId, claimId, order.OrderId, CancellationToken.None);
+        await sessions.ChangeAsync(paying.SessionId, s => s with { Status = SessionStatus.Completed, PaymentIntentId = paid.IntentId }, CancellationToken.None);
+
+        return TypedResults.Created(
+            $"/api/v2/checkout/guest/orders/{order.OrderId}",
+            new CheckoutResponse(order.OrderId, confirmationToken, order.EstimatedDelivery, order.Total, order.Currency,
+                CheckoutResponse.GuestV2, paying.SessionId));
+    }
+
+    /// <summary>
+    /// Marks the session as paying (so it cannot change or expire underneath the payment), starting
+    /// one when the shopper came without a session.
+    /// </summary>
+    private async Task<GuestSession> HoldSessionAsync(
+        GuestSession? session, CartView cart, string email, ShippingAddress shipping, string paymentMethodId, CancellationToken cancellationToken)
+    {
+        var snapshot = CartSnapshot.Of(cart);
+        if (session is not null && await sessions.ChangeAsync(session.SessionId, s => s with
+            {
+                Status = SessionStatus.PaymentPending,
+                Cart = snapshot,
+                ShippingAddress = shipping,
+                PaymentMethodId = paymentMethodId,
+            }, cancellationToken) is { } held)
+        {
+            return held.Session;
+        }
+        var (started, _) = await sessions.StartAsync(cart.CartId, snapshot, email, cancellationToken, shipping, paymentMethodId, SessionStatus.PaymentPending);
+        return started;
+    }
+
+    /// <summary>One key per (cart, cart version, card): a retry of the same purchase is the same charge at the gateway.</summary>
+    public static string GatewayKey(string cartId, long cartVersion, string paymentMethodId) =>
+        "chk_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{cartId}\n{cartVersion}\n{paymentMethodId}")))[..32];
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cart {CartId} already had an order; payment intent {IntentId} was not turned into a second one")]
+    private static partial void LogSecondOrderRefused(ILogger logger, string cartId, string intentId);
+}

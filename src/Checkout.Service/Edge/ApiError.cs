@@ -1,0 +1,95 @@
+using System.Text.Json.Serialization;
+using FluentValidation.Results;
+
+namespace CheckoutService.Edge;
+
+/// <summary>The log's error body: <c>{"error","message","request_id"}</c>.</summary>
+public sealed record ErrorBody(
+    string Error,
+    string Message,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? RetryAfterSeconds,
+    string RequestId);
+
+/// <summary>The log's validation body: every failing field at once.</summary>
+public sealed record ValidationBody(IReadOnlyList<FieldError> Errors, string RequestId);
+
+public sealed record FieldError(string Field, string Code, string Message, string Constraint);
+
+/// <summary>
+/// The one place error responses are built. The request id is filled in when the result runs,
+/// so handlers can return an error without carrying the HttpContext around.
+/// </summary>
+public sealed class ApiError : IResult, IStatusCodeHttpResult
+{
+    private ApiError(int statusCode, string code, string message, int? retryAfterSeconds = null)
+    {
+        StatusCode = statusCode;
+        Code = code;
+        Message = message;
+        RetryAfterSeconds = retryAfterSeconds;
+    }
+
+    public int StatusCode { get; }
+    int? IStatusCodeHttpResult.StatusCode => StatusCode;
+    public string Code { get; }
+    public string Message { get; }
+    public int? RetryAfterSeconds { get; }
+
+    public static ApiError Of(int statusCode, string code, string message, int? retryAfterSeconds = null) =>
+        new(statusCode, code, message, retryAfterSeconds);
+
+    public static ApiError CartNotFound(string cartId) =>
+        new(StatusCodes.Status404NotFound, "CART_NOT_FOUND", $"Cart {cartId} does not exist or has expired");
+
+    public static ApiError CartCheckedOut(string cartId) =>
+        new(StatusCodes.Status409Conflict, "CART_CHECKED_OUT", $"Cart {cartId} has already been checked out");
+
+    public static ApiError CheckoutInProgress(string cartId) =>
+        new(StatusCodes.Status409Conflict, "CHECKOUT_IN_PROGRESS",
+            $"A checkout of cart {cartId} is already in progress. Please wait for it to finish.", retryAfterSeconds: 2);
+
+    public static ApiError SessionExpired() =>
+        new(StatusCodes.Status404NotFound, "SESSION_EXPIRED", "Guest session has expired. Please start a new checkout.");
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        httpContext.Response.StatusCode = StatusCode;
+        if (RetryAfterSeconds is { } seconds)
+        {
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var body = new ErrorBody(Code, Message, RetryAfterSeconds, httpContext.TraceIdentifier);
+        return httpContext.Response.WriteAsJsonAsync(body, CheckoutJson.Default.ErrorBody);
+    }
+}
+
+/// <summary>422 with every failing field listed.</summary>
+public sealed class ValidationFailed(IReadOnlyList<FieldError> errors) : IResult, IStatusCodeHttpResult
+{
+    public IReadOnlyList<FieldError> Errors { get; } = errors;
+    public int StatusCode => StatusCodes.Status422UnprocessableEntity;
+    int? IStatusCodeHttpResult.StatusCode => StatusCode;
+
+    public static ValidationFailed One(string field, string code, string message, string constraint) =>
+        new([new FieldError(field, code, message, constraint)]);
+
+    /// <summary>FluentValidation's failures in the log's shape; <paramref name="prefix"/> nests them (<c>shipping_address</c>).</summary>
+    public static IReadOnlyList<FieldError> ErrorsOf(ValidationResult result, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Errors.Select(e =>
+        {
+            var field = FieldPath.FromPropertyPath(e.PropertyName);
+            return new FieldError(prefix.Length == 0 ? field : $"{prefix}.{field}", e.ErrorCode, e.ErrorMessage, e.CustomState as string ?? "");
+        }).ToList();
+    }
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        httpContext.Response.StatusCode = StatusCode;
+        return httpContext.Response.WriteAsJsonAsync(
+            new ValidationBody(Errors, httpContext.TraceIdentifier), CheckoutJson.Default.ValidationBody);
+    }
+}

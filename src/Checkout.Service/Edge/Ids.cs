@@ -1,0 +1,21 @@
+using System.Security.Cryptography;
+
+namespace CheckoutService.Edge;
+
+/// <summary>Public ids and bearer secrets, all from the OS CSPRNG.</summary>
+public static class Ids
+{
+    private const string Alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+    public static string Cart() => "cart_" + RandomNumberGenerator.GetString(Alphabet, 12);
+
+    public static string Order() => "ord_" + RandomNumberGenerator.GetString(Alphabet, 12);
+
+    public static string ConfirmationToken() => "cnf_" + RandomNumberGenerator.GetString(Alphabet, 12);
+
+    public static string Request() => "req_" + RandomNumberGenerator.GetHexString(12, lowercase: true);
+
+    /// <summary>SHA-256 as lowercase hex: how bearer secrets are kept at rest.</summary>
+    public static string Hash(string secret) =>
+        Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)));
+}

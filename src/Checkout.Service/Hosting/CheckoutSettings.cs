@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Configuration;
+
+namespace CheckoutService;
+
+/// <summary>
+/// Every setting, read once from the environment at start-up and validated there: a bad value
+/// stops the service with a message that names the variable, not at the first order.
+/// </summary>
+public sealed class CheckoutSettings
+{
+    [ConfigurationKeyName("GUEST_SESSION_TTL_SECONDS")]
+    [Range(60, 86_400, ErrorMessage = "GUEST_SESSION_TTL_SECONDS must be between 60 and 86400 seconds.")]
+    public int GuestSessionTtlSeconds { get; set; } = 900;
+
+    [ConfigurationKeyName("CART_TTL_SECONDS")]
+    [Range(60, 2_592_000, ErrorMessage = "CART_TTL_SECONDS must be between 60 and 2592000 seconds.")]
+    public int CartTtlSeconds { get; set; } = 86_400;
+
+    /// <summary>Unset: the gateway simulator runs inside the service on a loopback port.</summary>
+    [ConfigurationKeyName("PAYMENT_GATEWAY_URL")]
+    [Url(ErrorMessage = "PAYMENT_GATEWAY_URL must be an absolute http(s) URL.")]
+    public string? PaymentGatewayUrl { get; set; }
+
+    [ConfigurationKeyName("PAYMENT_GATEWAY_SERVICE_TOKEN")]
+    public string? PaymentGatewayServiceToken { get; set; }
+
+    [ConfigurationKeyName("PAYMENT_GATEWAY_TIMEOUT_MS")]
+    [Range(100, 60_000, ErrorMessage = "PAYMENT_GATEWAY_TIMEOUT_MS must be between 100 and 60000.")]
+    public int PaymentGatewayTimeoutMs { get; set; } = 8000;
+
+    [ConfigurationKeyName("PAYMENT_GATEWAY_MAX_RETRIES")]
+    [Range(0, 10, ErrorMessage = "PAYMENT_GATEWAY_MAX_RETRIES must be between 0 and 10.")]
+    public int PaymentGatewayMaxRetries { get; set; } = 3;
+
+    /// <summary>Where the shopper's browser returns after a 3-D Secure step; sent with every confirm.</summary>
+    [ConfigurationKeyName("PAYMENT_RETURN_URL")]
+    [Url(ErrorMessage = "PAYMENT_RETURN_URL must be an absolute http(s) URL.")]
+    public string PaymentReturnUrl { get; set; } = "https://www.vantage.com/checkout/confirm";
+
+    /// <summary>Unset: SQLite under ./data/. <c>postgres://</c> URL or Npgsql connection string: PostgreSQL.</summary>
+    [ConfigurationKeyName("DATABASE_URL")]
+    public string? DatabaseUrl { get; set; }
+
+    public TimeSpan GuestSessionTtl => TimeSpan.FromSeconds(GuestSessionTtlSeconds);
+    public TimeSpan CartTtl => TimeSpan.FromSeconds(CartTtlSeconds);
+}

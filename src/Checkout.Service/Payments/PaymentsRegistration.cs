@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Options;
+using PaymentGateway.Simulator;
+
+namespace CheckoutService.Payments;
+
+internal static class PaymentsRegistration
+{
+    public static IServiceCollection AddPayments(this IServiceCollection services)
+    {
+        services.AddSingleton<GatewayEndpoint>();
+        services.AddHttpClient<IPaymentGateway, PaymentGatewayClient>((provider, http) =>
+        {
+            var settings = provider.GetRequiredService<IOptions<CheckoutSettings>>().Value;
+            http.BaseAddress = provider.GetRequiredService<GatewayEndpoint>().BaseAddress;
+            http.Timeout = TimeSpan.FromMilliseconds(settings.PaymentGatewayTimeoutMs);
+        });
+        return services;
+    }
+}
+
+/// <summary>
+/// Where svc-payment-gateway is: <c>PAYMENT_GATEWAY_URL</c>, or else the simulator started
+/// inside this process on a loopback port (and stopped with it).
+/// </summary>
+internal sealed class GatewayEndpoint : IAsyncDisposable
+{
+    private readonly EmbeddedGatewaySimulator? _embedded;
+
+    public GatewayEndpoint(IOptions<CheckoutSettings> settings)
+    {
+        if (settings.Value.PaymentGatewayUrl is { Length: > 0 } url)
+        {
+            BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/");
+            return;
+        }
+        _embedded = EmbeddedGatewaySimulator.Start(o => o.ServiceToken = settings.Value.PaymentGatewayServiceToken);
+        BaseAddress = _embedded.BaseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>The in-process simulator, when there is one (tests read its ledger).</summary>
+    public GatewaySimulator? Simulator => _embedded?.Simulator;
+
+    public ValueTask DisposeAsync() => _embedded?.DisposeAsync() ?? ValueTask.CompletedTask;
+}

@@ -1,0 +1,38 @@
+using CheckoutService;
+using CheckoutService.Carts;
+using CheckoutService.Checkout;
+using CheckoutService.Edge;
+using CheckoutService.Observability;
+using CheckoutService.Orders;
+using CheckoutService.Payments;
+using CheckoutService.Sessions;
+using CheckoutService.Storage;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+if (string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(builder.Configuration["urls"]))
+{
+    builder.WebHost.UseUrls("http://127.0.0.1:8080");
+}
+
+builder.Services
+    .AddCheckoutSettings()
+    .AddErrorHandling()
+    .AddHealth()
+    .AddCarts()
+    .AddSessions()
+    .AddOrders()
+    .AddPayments()
+    .AddCheckout()
+    .AddHostedService<InMemorySweeper>();
+
+var app = builder.Build();
+
+app.UseRequestIds();
+app.UseErrorHandling();
+
+app.MapCarts();
+app.MapSessions();
+app.MapCheckout();
+app.MapHealth();
+
+app.Run();

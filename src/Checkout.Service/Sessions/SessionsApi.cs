@@ -1,0 +1,151 @@
+using CheckoutService.Carts;
+using CheckoutService.Checkout;
+using CheckoutService.Edge;
+using CheckoutService.Storage;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace CheckoutService.Sessions;
+
+public sealed record StartSessionRequest(string? CartId, string? Email);
+
+/// <summary>The address itself, or wrapped as <c>{"shipping_address": {...}}</c> like the checkout body.</summary>
+public sealed record SaveShippingAddressRequest(
+    string? Line1, string? Line2, string? City, string? State, string? Zip, string? Country, ShippingAddress? ShippingAddress)
+{
+    public ShippingAddress Address => ShippingAddress ?? new ShippingAddress(Line1, Line2, City, State, Zip, Country);
+}
+
+public sealed record SavePaymentMethodRequest(string? PaymentMethodId);
+
+/// <summary>Guest sessions: start one for a cart, read it, and save the checkout's sections one at a time.</summary>
+public static class SessionsApi
+{
+    private static readonly ShippingAddressValidator AddressValidator = new();
+    private static readonly StartSessionValidator StartValidator = new();
+    private static readonly SavePaymentMethodValidator PaymentMethodValidator = new();
+
+    public static IServiceCollection AddSessions(this IServiceCollection services)
+    {
+        services.AddSingleton<InMemorySessionStore>();
+        services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<InMemorySessionStore>());
+        services.AddSingleton<IExpiringStore>(sp => sp.GetRequiredService<InMemorySessionStore>());
+        services.AddSingleton<GuestSessions>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapSessions(this IEndpointRouteBuilder app)
+    {
+        var sessions = app.MapGroup("/api/v2/checkout/guest/session");
+        sessions.MapPost("", StartSession);
+        sessions.MapGet("/{sessionId}", GetSession);
+        sessions.MapPut("/{sessionId}/shipping-address", SaveShippingAddress);
+        sessions.MapPut("/{sessionId}/payment-method", SavePaymentMethod);
+        return app;
+    }
+
+    public static async Task<Results<Created<SessionCreated>, ValidationFailed, ApiError>> StartSession(
+        StartSessionRequest request, ICartStore carts, Catalog catalog, GuestSessions sessions, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var validation = StartValidator.Validate(request);
+        if (!validation.IsValid)
+        {
+            return new ValidationFailed(ValidationFailed.ErrorsOf(validation));
+        }
+        // No orphan sessions: the cart must exist and still be for sale.
+        var now = time.GetUtcNow();
+        if (await carts.GetAsync(request.CartId!, cancellationToken) is not { } cart)
+        {
+            return ApiError.CartNotFound(request.CartId!);
+        }
+        if (cart.StatusAt(now) == CartStatus.CheckedOut)
+        {
+            return ApiError.CartCheckedOut(cart.CartId);
+        }
+        var (session, token) = await sessions.StartAsync(cart.CartId, CartSnapshot.Of(CartView.Of(cart, catalog, now)), request.Email!, cancellationToken);
+        var ttl = (int)sessions.Ttl.TotalSeconds;
+        return TypedResults.Created(
+            $"/api/v2/checkout/guest/session/{session.SessionId}",
+            new SessionCreated(session.SessionId, token, session.CreatedAt + sessions.Ttl, ttl));
+    }
+
+    public static async Task<Results<Ok<SessionView>, ApiError>> GetSession(
+        string sessionId, [FromHeader] string? authorization, GuestSessions sessions, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var stored = await sessions.OpenAsync(SessionTokens.NormalizeSessionId(sessionId), SessionTokens.FromAuthorization(authorization), cancellationToken);
+        return stored is null ? ApiError.SessionExpired() : TypedResults.Ok(SessionView.Of(stored, time.GetUtcNow()));
+    }
+
+    public static async Task<Results<Ok<SessionView>, ValidationFailed, ApiError>> SaveShippingAddress(
+        string sessionId, SaveShippingAddressRequest request, [FromHeader] string? authorization, GuestSessions sessions,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var address = request.Address;
+        var validation = AddressValidator.Validate(address);
+        if (!validation.IsValid)
+        {
+            return new ValidationFailed(ValidationFailed.ErrorsOf(validation, "shipping_address"));
+        }
+        return await ChangeAsync(sessionId, authorization, sessions, time, s => s with { ShippingAddress = Normalized(address) }, cancellationToken);
+    }
+
+    public static async Task<Results<Ok<SessionView>, ValidationFailed, ApiError>> SavePaymentMethod(
+        string sessionId, SavePaymentMethodRequest request, [FromHeader] string? authorization, GuestSessions sessions,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var validation = PaymentMethodValidator.Validate(request);
+        if (!validation.IsValid)
+        {
+            return new ValidationFailed(ValidationFailed.ErrorsOf(validation));
+        }
+        return await ChangeAsync(sessionId, authorization, sessions, time, s => s with { PaymentMethodId = request.PaymentMethodId }, cancellationToken);
+    }
+
+    /// <summary>US addresses are kept with upper-case state and country codes.</summary>
+    public static ShippingAddress Normalized(ShippingAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return address with { State = address.State?.ToUpperInvariant(), Country = address.Country?.ToUpperInvariant() };
+    }
+
+    private static async Task<Results<Ok<SessionView>, ValidationFailed, ApiError>> ChangeAsync(
+        string sessionId, string? authorization, GuestSessions sessions, TimeProvider time,
+        Func<GuestSession, GuestSession> change, CancellationToken cancellationToken)
+    {
+        if (await sessions.OpenAsync(SessionTokens.NormalizeSessionId(sessionId), SessionTokens.FromAuthorization(authorization), cancellationToken) is not { } opened)
+        {
+            return ApiError.SessionExpired();
+        }
+        // The status is checked inside the optimistic write, so a checkout that starts paying meanwhile wins.
+        var changed = await sessions.ChangeAsync(
+            opened.Session.SessionId, s => s.Status == SessionStatus.Active ? change(s) : null, cancellationToken);
+        return changed?.Session.Status switch
+        {
+            null => ApiError.SessionExpired(),
+            SessionStatus.Active => TypedResults.Ok(SessionView.Of(changed, time.GetUtcNow())),
+            SessionStatus.PaymentPending => ApiError.CheckoutInProgress(changed.Session.CartId),
+            _ => ApiError.CartCheckedOut(changed.Session.CartId),
+        };
+    }
+
+    private sealed class StartSessionValidator : AbstractValidator<StartSessionRequest>
+    {
+        public StartSessionValidator()
+        {
+            RuleLevelCascadeMode = CascadeMode.Stop;
+            RuleFor(r => r.CartId).CartId();
+            RuleFor(r => r.Email).Email();
+        }
+    }
+
+    private sealed class SavePaymentMethodValidator : AbstractValidator<SavePaymentMethodRequest>
+    {
+        public SavePaymentMethodValidator()
+        {
+            RuleLevelCascadeMode = CascadeMode.Stop;
+            RuleFor(r => r.PaymentMethodId).Required("Payment method id").PaymentMethodId();
+        }
+    }
+}

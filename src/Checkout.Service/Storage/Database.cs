@@ -1,0 +1,91 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace CheckoutService.Storage;
+
+public enum DatabaseKind
+{
+    Sqlite,
+    PostgreSql,
+}
+
+/// <summary>
+/// The durable store: SQLite under ./data/ by default, PostgreSQL when <c>DATABASE_URL</c> says so.
+/// The rest of the service writes portable SQL; what differs per engine lives here.
+/// </summary>
+public sealed class Database
+{
+    private readonly DbDataSource _dataSource;
+
+    // Columns are snake_case, C# properties PascalCase: let Dapper match order_id to OrderId.
+    static Database() => Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+    private Database(DatabaseKind kind, DbDataSource dataSource)
+    {
+        Kind = kind;
+        _dataSource = dataSource;
+    }
+
+    public DatabaseKind Kind { get; }
+
+    /// <param name="databaseUrl">Unset: SQLite at ./data/checkout.db; <c>sqlite:PATH</c>; a <c>postgres://</c> URL or an Npgsql connection string.</param>
+    public static Database FromUrl(string? databaseUrl)
+    {
+        if (string.IsNullOrWhiteSpace(databaseUrl))
+        {
+            return Sqlite(Path.Combine("data", "checkout.db"));
+        }
+        if (databaseUrl.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        {
+            return Sqlite(databaseUrl["sqlite:".Length..]);
+        }
+        return new Database(DatabaseKind.PostgreSql, NpgsqlDataSource.Create(ToNpgsqlConnectionString(databaseUrl)));
+    }
+
+    public ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        _dataSource.OpenConnectionAsync(cancellationToken);
+
+    public static bool IsUniqueViolation(DbException exception) => exception switch
+    {
+        SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 2067 or 1555, // SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY
+        PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
+        _ => false,
+    };
+
+    /// <summary>Column types that the two engines spell differently.</summary>
+    public string Dialect(string sql) => sql.Replace("{{timestamptz}}", Kind == DatabaseKind.PostgreSql ? "TIMESTAMPTZ" : "TEXT", StringComparison.Ordinal);
+
+    private static Database Sqlite(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Pooling = true,
+            DefaultTimeout = 30, // seconds a writer waits for the file lock before giving up
+        }.ToString();
+        return new Database(DatabaseKind.Sqlite, SqliteFactory.Instance.CreateDataSource(connectionString));
+    }
+
+    private static string ToNpgsqlConnectionString(string databaseUrl)
+    {
+        if (!Uri.TryCreate(databaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("postgres" or "postgresql"))
+        {
+            return new NpgsqlConnectionStringBuilder(databaseUrl).ConnectionString; // already key=value; throws on nonsense
+        }
+        var userInfo = uri.UserInfo.Split(':', 2);
+        return new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
+            Username = userInfo.Length > 0 ? Uri.UnescapeDataString(userInfo[0]) : null,
+            Password = userInfo.Length > 1 ? Uri.UnescapeDataString(userInfo[1]) : null,
+        }.ConnectionString;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PaymentGateway.Contracts;
+
+// svc-payment-gateway's API as the design log's traces show it. Amounts are decimals with cents.
+
+public sealed record IntentMetadata(string CartId, string CheckoutType, string? SessionId);
+
+public sealed record CreateIntentRequest(decimal Amount, string Currency, string PaymentMethodId, IntentMetadata Metadata);
+
+public sealed record CreateIntentResponse(
+    string IntentId,
+    string Status,
+    string ClientSecret,
+    decimal Amount,
+    string Currency,
+    IReadOnlyList<string> PaymentMethodTypes);
+
+public sealed record ConfirmIntentRequest(string IntentId, string ReturnUrl);
+
+public sealed record ConfirmIntentResponse(string IntentId, string Status, decimal AmountReceived, string Currency, string? ChargeId);
+
+public sealed record GatewayError(
+    string Error,
+    string Message,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DeclineCode = null);
+
+/// <summary>One intent as the simulator's ledger and look-up show it.</summary>
+public sealed record IntentRecord(
+    string IntentId,
+    string IdempotencyKey,
+    string CartId,
+    decimal Amount,
+    string Currency,
+    string PaymentMethodId,
+    string Status,
+    string? ChargeId,
+    DateTimeOffset CreatedAt);
+
+public sealed record LedgerResponse(string CartId, IReadOnlyList<IntentRecord> Intents, int Charges);
+
+public static class IntentStatus
+{
+    public const string RequiresConfirmation = "requires_confirmation";
+    public const string RequiresPaymentMethod = "requires_payment_method";
+    public const string Succeeded = "succeeded";
+    public const string Canceled = "canceled";
+    public const string Refunded = "refunded";
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(CreateIntentRequest))]
+[JsonSerializable(typeof(CreateIntentResponse))]
+[JsonSerializable(typeof(ConfirmIntentRequest))]
+[JsonSerializable(typeof(ConfirmIntentResponse))]
+[JsonSerializable(typeof(GatewayError))]
+[JsonSerializable(typeof(IntentRecord))]
+[JsonSerializable(typeof(LedgerResponse))]
+public sealed partial class GatewayJson : JsonSerializerContext;

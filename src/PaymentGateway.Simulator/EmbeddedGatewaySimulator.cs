@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace PaymentGateway.Simulator;
+
+/// <summary>
+/// The simulator served by Kestrel on a free loopback port inside another process, so the
+/// checkout service talks real HTTP to it (timeouts and retries behave as in production)
+/// without a second process to start.
+/// </summary>
+public sealed class EmbeddedGatewaySimulator : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private EmbeddedGatewaySimulator(WebApplication app, Uri baseAddress)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public GatewaySimulator Simulator => _app.Services.GetRequiredService<GatewaySimulator>();
+
+    public static EmbeddedGatewaySimulator Start(Action<SimulatorOptions>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddGatewaySimulator(configure);
+        var app = builder.Build();
+        app.MapGatewaySimulator();
+        app.StartAsync().GetAwaiter().GetResult();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new EmbeddedGatewaySimulator(app, new Uri(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

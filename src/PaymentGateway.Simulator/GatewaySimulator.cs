@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using PaymentGateway.Contracts;
+
+namespace PaymentGateway.Simulator;
+
+/// <summary>
+/// The state behind the simulated svc-payment-gateway: intents by idempotency key, charges per
+/// cart, and deterministic faults chosen by the payment method id:
+/// <c>pm_..._declined</c> is refused at confirm, <c>pm_..._flaky</c> fails the first attempt
+/// for each idempotency key, <c>pm_..._down</c> fails every call.
+/// </summary>
+public sealed class GatewaySimulator(TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, IntentRecord> _intents = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _intentByKey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _flakyKeysSeen = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    public abstract record Outcome;
+    public sealed record Created(IntentRecord Intent, string ClientSecret) : Outcome;
+    public sealed record Confirmed(IntentRecord Intent) : Outcome;
+    public sealed record Failed(int StatusCode, GatewayError Error) : Outcome;
+
+    public static Failed Unavailable() =>
+        new(502, new GatewayError("UPSTREAM_UNAVAILABLE", "Stripe API is temporarily unavailable"));
+
+    public Outcome CreateIntent(CreateIntentRequest request, string idempotencyKey)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (IsFault(request.PaymentMethodId, idempotencyKey) is { } fault)
+        {
+            return fault;
+        }
+        lock (_gate)
+        {
+            if (_intentByKey.TryGetValue(idempotencyKey, out var existingId))
+            {
+                var existing = _intents[existingId];
+                return new Created(existing, ClientSecretOf(existing.IntentId));
+            }
+            var intent = new IntentRecord(
+                "pi_sim_" + RandomNumberGenerator.GetHexString(16, lowercase: true),
+                idempotencyKey,
+                request.Metadata.CartId,
+                request.Amount,
+                request.Currency,
+                request.PaymentMethodId,
+                IntentStatus.RequiresConfirmation,
+                ChargeId: null,
+                time.GetUtcNow());
+            _intents[intent.IntentId] = intent;
+            _intentByKey[idempotencyKey] = intent.IntentId;
+            return new Created(intent, ClientSecretOf(intent.IntentId));
+        }
+    }
+
+    public Outcome ConfirmIntent(ConfirmIntentRequest request, string idempotencyKey)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        lock (_gate)
+        {
+            if (!_intents.TryGetValue(request.IntentId, out var intent))
+            {
+                return new Failed(404, new GatewayError("INTENT_NOT_FOUND", $"No such payment intent: {request.IntentId}"));
+            }
+            if (IsFault(intent.PaymentMethodId, idempotencyKey) is { } fault)
+            {
+                return fault;
+            }
+            switch (intent.Status)
+            {
+                case IntentStatus.Succeeded:
+                    return new Confirmed(intent); // confirming twice never charges twice
+                case IntentStatus.Canceled or IntentStatus.Refunded:
+                    return new Failed(409, new GatewayError("INTENT_CANCELED", "This payment intent was canceled"));
+            }
+            if (intent.PaymentMethodId.EndsWith("_declined", StringComparison.Ordinal))
+            {
+                _intents[intent.IntentId] = intent with { Status = IntentStatus.RequiresPaymentMethod };
+                return new Failed(402, new GatewayError("card_declined", "Your card was declined.", "generic_decline"));
+            }
+            var charged = intent with
+            {
+                Status = IntentStatus.Succeeded,
+                ChargeId = "ch_sim_" + RandomNumberGenerator.GetHexString(16, lowercase: true),
+            };
+            _intents[intent.IntentId] = charged;
+            return new Confirmed(charged);
+        }
+    }
+
+    /// <summary>What happened under an idempotency key: how a client resolves an outcome it did not see.</summary>
+    public IntentRecord? FindByIdempotencyKey(string idempotencyKey) =>
+        _intentByKey.TryGetValue(idempotencyKey, out var id) ? _intents[id] : null;
+
+    /// <summary>Cancels an unpaid intent or refunds a paid one.</summary>
+    public IntentRecord? Void(string intentId)
+    {
+        lock (_gate)
+        {
+            if (!_intents.TryGetValue(intentId, out var intent))
+            {
+                return null;
+            }
+            var voided = intent with
+            {
+                Status = intent.Status == IntentStatus.Succeeded ? IntentStatus.Refunded : IntentStatus.Canceled,
+            };
+            _intents[intentId] = voided;
+            return voided;
+        }
+    }
+
+    public LedgerResponse Ledger(string cartId)
+    {
+        var intents = _intents.Values.Where(i => i.CartId == cartId).OrderBy(i => i.CreatedAt).ToList();
+        return new LedgerResponse(cartId, intents, intents.Count(i => i.ChargeId is not null));
+    }
+
+    private Failed? IsFault(string paymentMethodId, string idempotencyKey)
+    {
+        if (paymentMethodId.EndsWith("_down", StringComparison.Ordinal))
+        {
+            return Unavailable();
+        }
+        if (paymentMethodId.EndsWith("_flaky", StringComparison.Ordinal) && _flakyKeysSeen.TryAdd(idempotencyKey, true))
+        {
+            return new Failed(502, new GatewayError("UPSTREAM_TIMEOUT", "Stripe API did not respond in time"));
+        }
+        return null;
+    }
+
+    private static string ClientSecretOf(string intentId) =>
+        $"{intentId}_secret_{Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(intentId)))[..12]}";
+}

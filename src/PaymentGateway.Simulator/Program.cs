@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Builder;
+
+namespace PaymentGateway.Simulator;
+
+/// <summary>
+/// Runs the simulator as its own process (<c>dotnet run --project src/PaymentGateway.Simulator</c>),
+/// listening on <c>SIMULATOR_URL</c> (default http://127.0.0.1:8081).
+/// </summary>
+public static class Program
+{
+    public static async Task Main(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.WebHost.UseUrls(builder.Configuration["SIMULATOR_URL"] ?? "http://127.0.0.1:8081");
+        builder.Services.AddGatewaySimulator(o =>
+        {
+            o.ServiceToken = builder.Configuration["PAYMENT_GATEWAY_SERVICE_TOKEN"];
+            o.Latency = TimeSpan.FromMilliseconds(int.TryParse(builder.Configuration["SIMULATOR_LATENCY_MS"], out var ms) ? ms : 0);
+        });
+        var app = builder.Build();
+        app.MapGatewaySimulator();
+        await app.RunAsync();
+    }
+}

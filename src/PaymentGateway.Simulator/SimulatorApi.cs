@@ -1,0 +1,117 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using PaymentGateway.Contracts;
+
+namespace PaymentGateway.Simulator;
+
+public sealed class SimulatorOptions
+{
+    /// <summary>When set, every call must carry <c>X-Service-Auth: Bearer {token}</c>.</summary>
+    public string? ServiceToken { get; set; }
+
+    /// <summary>Added to every intent call, as Stripe's own latency would be.</summary>
+    public TimeSpan Latency { get; set; }
+}
+
+public static class SimulatorApi
+{
+    public static IServiceCollection AddGatewaySimulator(this IServiceCollection services, Action<SimulatorOptions>? configure = null)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<GatewaySimulator>();
+        services.AddOptions<SimulatorOptions>().Configure(o => configure?.Invoke(o));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJson.Default);
+            o.SerializerOptions.PropertyNamingPolicy = GatewayJson.Default.Options.PropertyNamingPolicy;
+        });
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapGatewaySimulator(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").AddEndpointFilter(RequireServiceAuth).AddEndpointFilter(AddLatency);
+        api.MapPost("/intents/create", CreateIntent);
+        api.MapPost("/intents/confirm", ConfirmIntent);
+        api.MapGet("/intents", FindIntent);
+        api.MapPost("/intents/{intentId}/void", VoidIntent);
+        api.MapGet("/ledger", Ledger);
+        return app;
+    }
+
+    private static IResult CreateIntent(CreateIntentRequest request, HttpContext context, GatewaySimulator simulator) =>
+        request is not { PaymentMethodId: not null, Currency: not null, Metadata.CartId: not null } || request.Amount <= 0
+            ? TypedResults.BadRequest(new GatewayError("INVALID_REQUEST", "amount, currency, payment_method_id and metadata.cart_id are required"))
+            : simulator.CreateIntent(request, IdempotencyKey(context)) switch
+        {
+            GatewaySimulator.Created created => Respond(context, new CreateIntentResponse(
+                created.Intent.IntentId, created.Intent.Status, created.ClientSecret, created.Intent.Amount,
+                created.Intent.Currency, ["card"])),
+            var other => Fail(other),
+        };
+
+    private static IResult ConfirmIntent(ConfirmIntentRequest request, HttpContext context, GatewaySimulator simulator) =>
+        request.IntentId is null
+            ? TypedResults.BadRequest(new GatewayError("INVALID_REQUEST", "intent_id is required"))
+            : simulator.ConfirmIntent(request, IdempotencyKey(context)) switch
+        {
+            GatewaySimulator.Confirmed confirmed => Respond(context, new ConfirmIntentResponse(
+                confirmed.Intent.IntentId, confirmed.Intent.Status, confirmed.Intent.Amount, confirmed.Intent.Currency,
+                confirmed.Intent.ChargeId)),
+            var other => Fail(other),
+        };
+
+    private static IResult FindIntent(string idempotencyKey, GatewaySimulator simulator) =>
+        simulator.FindByIdempotencyKey(idempotencyKey) is { } intent
+            ? TypedResults.Ok(intent)
+            : TypedResults.NotFound(new GatewayError("INTENT_NOT_FOUND", "No intent was created under that idempotency key"));
+
+    private static IResult VoidIntent(string intentId, GatewaySimulator simulator) =>
+        simulator.Void(intentId) is { } intent
+            ? TypedResults.Ok(intent)
+            : TypedResults.NotFound(new GatewayError("INTENT_NOT_FOUND", $"No such payment intent: {intentId}"));
+
+    private static LedgerResponse Ledger(string cartId, GatewaySimulator simulator) => simulator.Ledger(cartId);
+
+    private static Ok<T> Respond<T>(HttpContext context, T body)
+    {
+        context.Response.Headers["X-Stripe-Request-ID"] = "req_stripe_" + RandomNumberGenerator.GetHexString(12, lowercase: true);
+        return TypedResults.Ok(body);
+    }
+
+    private static JsonHttpResult<GatewayError> Fail(GatewaySimulator.Outcome outcome) => outcome is GatewaySimulator.Failed failed
+        ? TypedResults.Json(failed.Error, GatewayJson.Default.GatewayError, statusCode: failed.StatusCode)
+        : throw new InvalidOperationException($"Unexpected outcome {outcome}");
+
+    private static string IdempotencyKey(HttpContext context) => context.Request.Headers["Idempotency-Key"].ToString();
+
+    private static async ValueTask<object?> RequireServiceAuth(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var expected = context.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<SimulatorOptions>>().Value.ServiceToken;
+        if (!string.IsNullOrEmpty(expected))
+        {
+            var sent = context.HttpContext.Request.Headers["X-Service-Auth"].ToString();
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(sent), Encoding.UTF8.GetBytes("Bearer " + expected)))
+            {
+                return TypedResults.Json(new GatewayError("UNAUTHORIZED", "Missing or invalid X-Service-Auth"), GatewayJson.Default.GatewayError, statusCode: 401);
+            }
+        }
+        return await next(context);
+    }
+
+    private static async ValueTask<object?> AddLatency(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var services = context.HttpContext.RequestServices;
+        var latency = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SimulatorOptions>>().Value.Latency;
+        if (latency > TimeSpan.Zero)
+        {
+            await Task.Delay(latency, services.GetRequiredService<TimeProvider>(), context.HttpContext.RequestAborted);
+        }
+        return await next(context);
+    }
+}

@@ -1,0 +1,69 @@
+using CheckoutService.Payments;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using PaymentGateway.Simulator;
+
+namespace CheckoutService.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The service as a test host on real Kestrel (so body limits and sockets behave as deployed):
+/// its own SQLite file, the in-process gateway simulator, and optionally a fake clock. Each test
+/// makes its own carts, so tests share an instance freely.
+/// </summary>
+public class CheckoutApp : WebApplicationFactory<Program>
+{
+    public CheckoutApp() => UseKestrel(0);
+
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("checkout-tests-").FullName;
+
+    /// <summary>Starts at the log's first trace, a Wednesday morning.</summary>
+    public static readonly DateTimeOffset TraceMorning = new(2025, 9, 10, 8, 14, 22, TimeSpan.Zero);
+
+    public FakeTimeProvider? Clock { get; init; }
+
+    public Dictionary<string, string?> Settings { get; } = new();
+
+    public GatewaySimulator Gateway => Services.GetRequiredService<GatewayEndpoint>().Simulator!;
+
+    public ShopperClient Shopper() => new(CreateClient());
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("urls", "http://127.0.0.1:0");
+        builder.UseSetting("DATABASE_URL", "sqlite:" + Path.Combine(_dataDirectory, "checkout.db"));
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        builder.ConfigureLogging(logging => logging.ClearProviders());
+        if (Clock is not null)
+        {
+            builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a pooled SQLite handle may still be closing; the OS temp folder is cleaned anyway
+        }
+    }
+}
+
+/// <summary>The same host with a fake clock, for expiry tests.</summary>
+public sealed class CheckoutAppWithClock : CheckoutApp
+{
+    public CheckoutAppWithClock() => Clock = new FakeTimeProvider(TraceMorning);
+
+    public FakeTimeProvider Time => Clock!;
+}

@@ -1,0 +1,107 @@
+using CheckoutService.Checkout;
+using CheckoutService.Edge;
+using CheckoutService.IntegrationTests.Infrastructure;
+using CheckoutService.Orders;
+using CheckoutService.Storage;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CheckoutService.IntegrationTests.Storage;
+
+/// <summary>What every order store must do; run against SQLite and against a real PostgreSQL.</summary>
+public abstract class OrderStoreContract : IAsyncLifetime
+{
+    private Database? _database;
+
+    protected abstract Task<string> DatabaseUrlAsync();
+
+    protected IOrderStore Store => new SqlOrderStore(_database!);
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = Database.FromUrl(await DatabaseUrlAsync());
+        await Migrations.ApplyAsync(_database, new FakeTimeProvider(CheckoutApp.TraceMorning), CancellationToken.None);
+    }
+
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    private static Order NewOrder(string cartId) => new(
+        Ids.Order(), cartId, "guest:sess:" + Guid.NewGuid(), "user4827@example.com", Ids.Hash(Ids.ConfirmationToken()), OrderStatus.Paid,
+        Money.FromDecimal(129.50m), "USD",
+        [new OrderLine("SKU-BACKPACK-20L", "Commuter Backpack, 20 L", Money.FromDecimal(129.50m), 1, Money.FromDecimal(129.50m))],
+        new ShippingAddress("742 Evergreen Terrace", "", "Springfield", "IL", "62704", "US"),
+        "pm_stripe_4f9c2a1b", "pi_sim_1", "ch_sim_1",
+        new DateTimeOffset(2025, 9, 16, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2025, 9, 10, 8, 14, 22, 341, TimeSpan.Zero));
+
+    [Fact]
+    public async Task TryAdd_ThenGet_RoundTripsEveryField()
+    {
+        var order = NewOrder(Ids.Cart());
+
+        Assert.True(await Store.TryAddAsync(order, CancellationToken.None));
+        var stored = await Store.GetAsync(order.OrderId, CancellationToken.None);
+
+        Assert.NotNull(stored);
+        Assert.Equal(order with { Lines = [], }, stored with { Lines = [] });
+        Assert.Equal(order.Lines, stored.Lines);
+        Assert.Equal(order.CreatedAt, stored.CreatedAt);
+    }
+
+    [Fact]
+    public async Task TryAdd_ASecondOrderForTheSameCart_IsRefusedByTheDatabase()
+    {
+        var cartId = Ids.Cart();
+        var first = NewOrder(cartId);
+        Assert.True(await Store.TryAddAsync(first, CancellationToken.None));
+
+        Assert.False(await Store.TryAddAsync(NewOrder(cartId), CancellationToken.None));
+        Assert.Equal(first.OrderId, (await Store.FindByCartAsync(cartId, CancellationToken.None))!.OrderId);
+    }
+
+    [Fact]
+    public async Task TryAdd_TenAtOnceForOneCart_StoresExactlyOne()
+    {
+        var cartId = Ids.Cart();
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Store.TryAddAsync(NewOrder(cartId), CancellationToken.None)));
+        Assert.Single(results, added => added);
+    }
+
+    [Fact]
+    public async Task Get_Unknown_IsNull()
+    {
+        Assert.Null(await Store.GetAsync("ord_unknown00000", CancellationToken.None));
+        Assert.Null(await Store.FindByCartAsync("cart_unknown0000", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Migrations_RunAgainFromSeveralReplicas_AreHarmless()
+    {
+        var database = Database.FromUrl(await DatabaseUrlAsync());
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Migrations.ApplyAsync(database, TimeProvider.System, CancellationToken.None)));
+        Assert.True(await new SqlOrderStore(database).TryAddAsync(NewOrder(Ids.Cart()), CancellationToken.None));
+    }
+}
+
+public sealed class SqliteOrderStoreTests : OrderStoreContract
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("checkout-orders-").FullName;
+
+    protected override Task<string> DatabaseUrlAsync() => Task.FromResult("sqlite:" + Path.Combine(_directory, "orders.db"));
+
+    public override ValueTask DisposeAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+        return base.DisposeAsync();
+    }
+}
+
+public sealed class PostgresOrderStoreTests(PostgresServer postgres) : OrderStoreContract
+{
+    private string? _url;
+
+    protected override async Task<string> DatabaseUrlAsync() => _url ??= await postgres.CreateDatabaseAsync();
+}
