@@ -19,9 +19,7 @@ public static class CartsApi
     public static IServiceCollection AddCarts(this IServiceCollection services)
     {
         services.AddSingleton(_ => Catalog.LoadEmbedded());
-        services.AddSingleton<InMemoryCartStore>();
-        services.AddSingleton<ICartStore>(sp => sp.GetRequiredService<InMemoryCartStore>());
-        services.AddSingleton<IExpiringStore>(sp => sp.GetRequiredService<InMemoryCartStore>());
+        services.AddInMemoryStore<ICartStore, InMemoryCartStore>();
         return services;
     }
 

@@ -28,9 +28,7 @@ public static class SessionsApi
 
     public static IServiceCollection AddSessions(this IServiceCollection services)
     {
-        services.AddSingleton<InMemorySessionStore>();
-        services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<InMemorySessionStore>());
-        services.AddSingleton<IExpiringStore>(sp => sp.GetRequiredService<InMemorySessionStore>());
+        services.AddInMemoryStore<ISessionStore, InMemorySessionStore>();
         services.AddSingleton<GuestSessions>();
         return services;
     }

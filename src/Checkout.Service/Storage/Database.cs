@@ -40,7 +40,14 @@ public sealed class Database
         {
             return Sqlite(databaseUrl["sqlite:".Length..]);
         }
-        return new Database(DatabaseKind.PostgreSql, NpgsqlDataSource.Create(ToNpgsqlConnectionString(databaseUrl)));
+        try
+        {
+            return new Database(DatabaseKind.PostgreSql, NpgsqlDataSource.Create(ToNpgsqlConnectionString(databaseUrl)));
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException("DATABASE_URL is neither a postgres:// URL, an Npgsql connection string nor sqlite:PATH.", e);
+        }
     }
 
     public ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
