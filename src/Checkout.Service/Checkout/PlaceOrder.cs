@@ -94,41 +94,89 @@ public sealed partial class PlaceOrder(
         }
 
         var shipping = SessionsApi.Normalized(address!);
-        var paying = await HoldSessionAsync(session, cart, request.Email!, shipping, paymentMethodId, cancellationToken);
-        var payment = await gateway.ChargeAsync(new PaymentRequest(
-            cart.Subtotal, cart.Currency, paymentMethodId, cartId, paying.SessionId,
-            GatewayKey(cartId, cart.Version, paymentMethodId), requestId), cancellationToken);
-
-        if (payment is not PaymentResult.Succeeded paid)
+        GuestSession? paying = null;
+        var placed = false;
+        try
         {
-            await carts.ReleaseClaimAsync(cartId, claimId, CancellationToken.None);
-            await sessions.ChangeAsync(paying.SessionId, s => s with { Status = SessionStatus.Active }, CancellationToken.None);
-            return payment is PaymentResult.Declined
-                ? ApiError.Of(402, "PAYMENT_DECLINED", "Your card was declined. Please use a different payment method.")
-                : ApiError.Of(502, "PAYMENT_GATEWAY_UNAVAILABLE", "Payment processing service temporarily unavailable. Please retry.", retryAfterSeconds: 2);
+            paying = await HoldSessionAsync(session, cart, request.Email!, shipping, paymentMethodId, cancellationToken);
+            var payment = await gateway.ChargeAsync(new PaymentRequest(
+                cart.Subtotal, cart.Currency, paymentMethodId, cartId, paying.SessionId,
+                GatewayKey(cartId, cart.Version, paymentMethodId), requestId), cancellationToken);
+            if (payment is not PaymentResult.Succeeded paid)
+            {
+                return payment is PaymentResult.Declined
+                    ? ApiError.Of(402, "PAYMENT_DECLINED", "Your card was declined. Please use a different payment method.")
+                    : ApiError.Of(502, "PAYMENT_GATEWAY_UNAVAILABLE", "Payment processing service temporarily unavailable. Please retry.", retryAfterSeconds: 2);
+            }
+
+            var placedAt = time.GetUtcNow();
+            var confirmationToken = Ids.ConfirmationToken();
+            var order = new Order(
+                Ids.Order(), cartId, paying.SessionId, request.Email!, Ids.Hash(confirmationToken), OrderStatus.Paid,
+                cart.Subtotal, cart.Currency,
+                [.. cart.Items.Select(i => new OrderLine(i.Sku, i.Name, i.UnitPrice, i.Quantity, i.LineTotal))],
+                shipping, paymentMethodId, paid.IntentId, paid.ChargeId, DeliveryEstimate.For(placedAt), placedAt);
+            if (!await SaveOrVoidAsync(order, requestId))
+            {
+                return ApiError.CartCheckedOut(cartId);
+            }
+            placed = true;
+            await carts.MarkCheckedOutAsync(cartId, claimId, order.OrderId, CancellationToken.None);
+            await sessions.ChangeAsync(paying.SessionId, s => s with { Status = SessionStatus.Completed, PaymentIntentId = paid.IntentId }, CancellationToken.None);
+
+            return TypedResults.Created(
+                $"/api/v2/checkout/guest/orders/{order.OrderId}",
+                new CheckoutResponse(order.OrderId, confirmationToken, order.EstimatedDelivery, order.Total, order.Currency,
+                    CheckoutResponse.GuestV2, paying.SessionId));
         }
-
-        var placedAt = time.GetUtcNow();
-        var confirmationToken = Ids.ConfirmationToken();
-        var order = new Order(
-            Ids.Order(), cartId, paying.SessionId, request.Email!, Ids.Hash(confirmationToken), OrderStatus.Paid,
-            cart.Subtotal, cart.Currency,
-            [.. cart.Items.Select(i => new OrderLine(i.Sku, i.Name, i.UnitPrice, i.Quantity, i.LineTotal))],
-            shipping, paymentMethodId, paid.IntentId, paid.ChargeId, DeliveryEstimate.For(placedAt), placedAt);
-
-        if (!await orders.TryAddAsync(order, CancellationToken.None))
+        finally
         {
-            // Only reachable if a claim lapsed mid-payment and another checkout won: the key made it the same charge.
-            LogSecondOrderRefused(logger, cartId, paid.IntentId);
-            return ApiError.CartCheckedOut(cartId);
+            if (!placed)
+            {
+                // No order: the shopper may try again at once, with this card or another.
+                await carts.ReleaseClaimAsync(cartId, claimId, CancellationToken.None);
+                if (paying is not null)
+                {
+                    await sessions.ChangeAsync(paying.SessionId,
+                        s => s.Status == SessionStatus.PaymentPending ? s with { Status = SessionStatus.Active } : null, CancellationToken.None);
+                }
+            }
         }
-        await carts.MarkCheckedOutAsync(cartId, claimId, order.OrderId, CancellationToken.None);
-        await sessions.ChangeAsync(paying.SessionId, s => s with { Status = SessionStatus.Completed, PaymentIntentId = paid.IntentId }, CancellationToken.None);
+    }
 
-        return TypedResults.Created(
-            $"/api/v2/checkout/guest/orders/{order.OrderId}",
-            new CheckoutResponse(order.OrderId, confirmationToken, order.EstimatedDelivery, order.Total, order.Currency,
-                CheckoutResponse.GuestV2, paying.SessionId));
+    /// <summary>
+    /// Saves the paid order. A charge must never be left without its order: if saving fails, or the
+    /// cart turns out to have another order paid by another intent, this charge is voided.
+    /// </summary>
+    private async Task<bool> SaveOrVoidAsync(Order order, string requestId)
+    {
+        try
+        {
+            if (await orders.TryAddAsync(order, CancellationToken.None))
+            {
+                return true;
+            }
+        }
+        catch
+        {
+            await VoidAsync(order, requestId, "the order could not be saved");
+            throw;
+        }
+        var existing = await orders.FindByCartAsync(order.CartId, CancellationToken.None);
+        if (existing?.PaymentIntentId != order.PaymentIntentId)
+        {
+            await VoidAsync(order, requestId, "the cart already had an order");
+        }
+        return false;
+    }
+
+    private async Task VoidAsync(Order order, string requestId, string reason)
+    {
+        LogVoiding(logger, order.PaymentIntentId, order.CartId, reason);
+        if (!await gateway.VoidAsync(order.PaymentIntentId, requestId, CancellationToken.None))
+        {
+            LogVoidFailed(logger, order.PaymentIntentId, order.CartId);
+        }
     }
 
     /// <summary>
@@ -157,6 +205,9 @@ public sealed partial class PlaceOrder(
     public static string GatewayKey(string cartId, long cartVersion, string paymentMethodId) =>
         "chk_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{cartId}\n{cartVersion}\n{paymentMethodId}")))[..32];
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Cart {CartId} already had an order; payment intent {IntentId} was not turned into a second one")]
-    private static partial void LogSecondOrderRefused(ILogger logger, string cartId, string intentId);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Voiding payment intent {IntentId} of cart {CartId}: {Reason}")]
+    private static partial void LogVoiding(ILogger logger, string intentId, string cartId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Payment intent {IntentId} of cart {CartId} is charged without an order and could not be voided: refund it by hand")]
+    private static partial void LogVoidFailed(ILogger logger, string intentId, string cartId);
 }

@@ -27,4 +27,7 @@ public abstract record PaymentResult
 public interface IPaymentGateway
 {
     Task<PaymentResult> ChargeAsync(PaymentRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Cancels or refunds an intent whose order could not be kept. False when the gateway did not confirm it.</summary>
+    Task<bool> VoidAsync(string intentId, string requestId, CancellationToken cancellationToken);
 }

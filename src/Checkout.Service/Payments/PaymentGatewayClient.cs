@@ -41,6 +41,22 @@ internal sealed partial class PaymentGatewayClient(HttpClient http, IOptions<Che
             : new PaymentResult.Unavailable($"intent {confirm.Body.IntentId} ended as {confirm.Body.Status}");
     }
 
+    public async Task<bool> VoidAsync(string intentId, string requestId, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, $"api/v1/intents/{Uri.EscapeDataString(intentId)}/void");
+        AddHeaders(message, requestId, "void:" + intentId);
+        try
+        {
+            using var response = await http.SendAsync(message, cancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogGatewayUnreachable(logger, "void", e.GetType().Name);
+            return false;
+        }
+    }
+
     private readonly record struct Reply<T>(T? Body, PaymentResult? Failure, string? StripeRequestId);
 
     private async Task<Reply<TResponse>> PostAsync<TRequest, TResponse>(

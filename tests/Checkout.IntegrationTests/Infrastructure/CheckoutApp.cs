@@ -26,6 +26,9 @@ public class CheckoutApp : WebApplicationFactory<Program>
 
     public Dictionary<string, string?> Settings { get; } = new();
 
+    /// <summary>Swaps a service for a test (a failing store, say); runs after the app's own registrations.</summary>
+    public Action<IServiceCollection>? ReplaceServices { get; init; }
+
     public GatewaySimulator Gateway => Services.GetRequiredService<GatewayEndpoint>().Simulator!;
 
     public ShopperClient Shopper() => new(CreateClient());
@@ -42,6 +45,10 @@ public class CheckoutApp : WebApplicationFactory<Program>
         if (Clock is not null)
         {
             builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+        }
+        if (ReplaceServices is not null)
+        {
+            builder.ConfigureServices(ReplaceServices);
         }
     }
 
