@@ -18,12 +18,12 @@ builder.Services
     .AddCheckoutSettings()
     .AddErrorHandling()
     .AddHealth()
+    .AddSharedState()
     .AddCarts()
     .AddSessions()
     .AddOrders()
     .AddPayments()
-    .AddCheckout()
-    .AddHostedService<InMemorySweeper>();
+    .AddCheckout();
 
 var app = builder.Build();
 

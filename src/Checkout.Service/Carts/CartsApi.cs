@@ -19,7 +19,7 @@ public static class CartsApi
     public static IServiceCollection AddCarts(this IServiceCollection services)
     {
         services.AddSingleton(_ => Catalog.LoadEmbedded());
-        services.AddInMemoryStore<ICartStore, InMemoryCartStore>();
+        services.AddSingleton<CartStore>();
         return services;
     }
 
@@ -36,7 +36,7 @@ public static class CartsApi
     public static Ok<IReadOnlyList<Product>> ListProducts(Catalog catalog) => TypedResults.Ok(catalog.Products);
 
     public static async Task<Results<Created<CartView>, ValidationFailed>> CreateCart(
-        CreateCartRequest request, Catalog catalog, ICartStore carts, TimeProvider time,
+        CreateCartRequest request, Catalog catalog, CartStore carts, TimeProvider time,
         Microsoft.Extensions.Options.IOptions<CheckoutSettings> settings, HttpContext context, CancellationToken cancellationToken)
     {
         var result = new CreateCartValidator(catalog).Validate(request);
@@ -58,7 +58,7 @@ public static class CartsApi
     }
 
     public static async Task<Results<Ok<CartView>, ApiError>> GetCart(
-        string cartId, Catalog catalog, ICartStore carts, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+        string cartId, Catalog catalog, CartStore carts, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
         if (await carts.GetAsync(cartId, cancellationToken) is not { } cart)
         {
@@ -73,7 +73,7 @@ public static class CartsApi
     /// two tabs editing different lines both win); with a stale If-Match it is a 409.
     /// </summary>
     public static async Task<Results<Ok<CartView>, ValidationFailed, ApiError>> SetQuantity(
-        string cartId, string sku, SetQuantityRequest request, Catalog catalog, ICartStore carts, TimeProvider time,
+        string cartId, string sku, SetQuantityRequest request, Catalog catalog, CartStore carts, TimeProvider time,
         HttpContext context, CancellationToken cancellationToken)
     {
         if (!catalog.TryGet(sku, out _))

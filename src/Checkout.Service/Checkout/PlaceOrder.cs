@@ -16,7 +16,7 @@ namespace CheckoutService.Checkout;
 /// orders table holds at most one order per cart.
 /// </summary>
 public sealed partial class PlaceOrder(
-    ICartStore carts,
+    CartStore carts,
     Catalog catalog,
     GuestSessions sessions,
     IPaymentGateway gateway,

@@ -37,6 +37,9 @@ namespace CheckoutService.Edge;
 [JsonSerializable(typeof(ShippingAddress))]
 [JsonSerializable(typeof(IReadOnlyList<OrderLine>))]
 [JsonSerializable(typeof(HealthBody))]
+[JsonSerializable(typeof(Cart))]
+[JsonSerializable(typeof(GuestSession))]
+[JsonSerializable(typeof(string))]
 public sealed partial class CheckoutJson : JsonSerializerContext;
 
 public sealed class UtcSecondsConverter : JsonConverter<DateTimeOffset>

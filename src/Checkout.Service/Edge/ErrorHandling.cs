@@ -19,8 +19,9 @@ internal sealed partial class ErrorHandling(ILogger<ErrorHandling> logger) : IEx
             BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } bad when bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) =>
                 ApiError.Of(400, "INVALID_JSON", "Request body must be a JSON object"),
             BadHttpRequestException bad => ForStatus(bad.StatusCode),
-            Sessions.SessionConflictException => ApiError.Of(409, "SESSION_CONFLICT",
-                "Your checkout was changed in another tab at the same moment. Please try again."),
+            Storage.StoreContentionException => ApiError.Of(409, "CONCURRENT_UPDATE",
+                "This was changed in another tab at the same moment. Please try again.", retryAfterSeconds: 1),
+            _ when Storage.RedisConnection.IsOutage(exception) => StoreUnavailable(exception),
             _ => Unexpected(exception),
         };
         await result.ExecuteAsync(httpContext);
@@ -53,11 +54,20 @@ internal sealed partial class ErrorHandling(ILogger<ErrorHandling> logger) : IEx
         _ => ApiError.Of(status, "HTTP_" + status, "The request could not be served"),
     };
 
+    private ApiError StoreUnavailable(Exception exception)
+    {
+        LogStoreUnavailable(logger, exception.GetType().Name, exception.Message);
+        return ApiError.Of(503, "SERVICE_UNAVAILABLE", "Checkout is briefly unavailable. Please try again in a moment.", retryAfterSeconds: 2);
+    }
+
     private ApiError Unexpected(Exception exception)
     {
         LogUnexpected(logger, exception);
         return ApiError.Of(500, "INTERNAL_ERROR", "Something went wrong on our side. Please try again.");
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shared store unavailable: {Failure}: {Detail}")]
+    private static partial void LogStoreUnavailable(ILogger logger, string failure, string detail);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception")]
     private static partial void LogUnexpected(ILogger logger, Exception exception);

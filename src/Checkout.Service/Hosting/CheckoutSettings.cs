@@ -38,6 +38,10 @@ public sealed class CheckoutSettings
     [Url(ErrorMessage = "PAYMENT_RETURN_URL must be an absolute http(s) URL.")]
     public string PaymentReturnUrl { get; set; } = "https://www.vantage.com/checkout/confirm";
 
+    /// <summary>Unset: sessions, carts, idempotency records and rate-limit counters live in process (one replica only).</summary>
+    [ConfigurationKeyName("REDIS_URL")]
+    public string? RedisUrl { get; set; }
+
     /// <summary>Unset: SQLite under ./data/. <c>postgres://</c> URL or Npgsql connection string: PostgreSQL.</summary>
     [ConfigurationKeyName("DATABASE_URL")]
     public string? DatabaseUrl { get; set; }

@@ -7,6 +7,7 @@ internal static class SettingsRegistration
         services.AddOptions<CheckoutSettings>()
             .BindConfiguration(string.Empty)
             .ValidateDataAnnotations()
+            .Validate(s => Storage.RedisConnection.IsValid(s.RedisUrl), "REDIS_URL must be a redis:// URL or a StackExchange.Redis configuration string.")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         return services;

@@ -7,11 +7,8 @@ namespace CheckoutService.Sessions;
 /// The rules of a guest session: it starts for a live cart, opens only with its token, and every
 /// change is an optimistic read-modify-write that renews its TTL.
 /// </summary>
-public sealed class GuestSessions(ISessionStore store, TimeProvider time, IOptions<CheckoutSettings> settings)
+public sealed class GuestSessions(SessionStore store, TimeProvider time, IOptions<CheckoutSettings> settings)
 {
-    /// <summary>How often a write re-reads and re-applies after losing a race before it gives up with a 409.</summary>
-    public const int MaxWriteAttempts = 5;
-
     private static readonly byte[] NoHash = new byte[32];
 
     public TimeSpan Ttl => settings.Value.GuestSessionTtl;
@@ -47,35 +44,7 @@ public sealed class GuestSessions(ISessionStore store, TimeProvider time, IOptio
     public Task<StoredSession?> FindByCartAsync(string cartId, CancellationToken cancellationToken) =>
         store.FindByCartAsync(cartId, cancellationToken);
 
-    /// <summary>
-    /// Applies <paramref name="change"/> to the newest version of the session, retrying when another
-    /// writer (a second tab) got in first; a change that returns null refuses, and the session is
-    /// returned as it is. Null when the session is gone; throws <see cref="SessionConflictException"/>
-    /// when it kept losing.
-    /// </summary>
-    public async Task<StoredSession?> ChangeAsync(string sessionId, Func<GuestSession, GuestSession?> change, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(change);
-        for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
-        {
-            if (await store.GetAsync(sessionId, cancellationToken) is not { } current)
-            {
-                return null;
-            }
-            if (change(current.Session) is not { } proposed)
-            {
-                return current;
-            }
-            var now = time.GetUtcNow();
-            var changed = proposed with { LastActivity = now };
-            if (await store.TryReplaceAsync(changed, current.Session.Version, Ttl, cancellationToken))
-            {
-                return new StoredSession(changed with { Version = current.Session.Version + 1 }, now + Ttl);
-            }
-        }
-        throw new SessionConflictException(sessionId);
-    }
+    /// <summary>Applies a change to the newest version of the session and renews its TTL; null when it is gone.</summary>
+    public Task<StoredSession?> ChangeAsync(string sessionId, Func<GuestSession, GuestSession?> change, CancellationToken cancellationToken) =>
+        store.ChangeAsync(sessionId, change, Ttl, cancellationToken);
 }
-
-public sealed class SessionConflictException(string sessionId)
-    : Exception($"Session {sessionId} kept changing under concurrent writers");

@@ -28,7 +28,7 @@ public static class SessionsApi
 
     public static IServiceCollection AddSessions(this IServiceCollection services)
     {
-        services.AddInMemoryStore<ISessionStore, InMemorySessionStore>();
+        services.AddSingleton<SessionStore>();
         services.AddSingleton<GuestSessions>();
         return services;
     }
@@ -44,7 +44,7 @@ public static class SessionsApi
     }
 
     public static async Task<Results<Created<SessionCreated>, ValidationFailed, ApiError>> StartSession(
-        StartSessionRequest request, ICartStore carts, Catalog catalog, GuestSessions sessions, TimeProvider time,
+        StartSessionRequest request, CartStore carts, Catalog catalog, GuestSessions sessions, TimeProvider time,
         CancellationToken cancellationToken)
     {
         var validation = StartValidator.Validate(request);

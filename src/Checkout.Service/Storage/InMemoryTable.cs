@@ -1,33 +1,21 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Serialization.Metadata;
 
 namespace CheckoutService.Storage;
 
 /// <summary>
-/// The embedded stand-in for Redis keys: values with an expiry, read lock-free and changed
-/// under a per-key lock so a read-check-write is atomic, as a Lua script or WATCH is on Redis.
+/// The embedded stand-in for Redis keys: read lock-free, changed under a per-key lock so a
+/// read-decide-write is atomic, as the compare-and-set script is on Redis.
 /// </summary>
-internal sealed class InMemoryTable<T>(TimeProvider time) where T : class
+internal sealed class InMemoryTable<T>(TimeProvider time) : IExpiringTable<T>, IExpiringStore where T : class
 {
     private readonly ConcurrentDictionary<string, Slot> _slots = new(StringComparer.Ordinal);
 
-    /// <summary>Immutable, so a lock-free read never sees half a write.</summary>
-    public sealed record Entry(T Value, DateTimeOffset ExpiresAt);
+    public Task<Entry<T>?> GetAsync(string key, CancellationToken cancellationToken) => Task.FromResult(Get(key));
 
-    /// <summary>What a change decides: the value to store (null: leave as is) and what to return.</summary>
-    public readonly record struct Decision<TResult>(TResult Result, T? NewValue = null, DateTimeOffset NewExpiry = default);
-
-    public Entry? Get(string key)
+    public Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken)
     {
-        if (_slots.TryGetValue(key, out var slot) && slot.Current is { } entry && entry.ExpiresAt > time.GetUtcNow())
-        {
-            return entry;
-        }
-        return null;
-    }
-
-    /// <summary>Runs <paramref name="decide"/> on the live value (null when absent or expired) under the key's lock.</summary>
-    public TResult Change<TResult>(string key, Func<Entry?, Decision<TResult>> decide)
-    {
+        ArgumentNullException.ThrowIfNull(decide);
         while (true)
         {
             var slot = _slots.GetOrAdd(key, static _ => new Slot());
@@ -37,41 +25,40 @@ internal sealed class InMemoryTable<T>(TimeProvider time) where T : class
                 {
                     continue; // swept between GetOrAdd and lock: take the fresh slot
                 }
-                var live = slot.Current is { } entry && entry.ExpiresAt > time.GetUtcNow() ? entry : null;
-                var change = decide(live);
-                if (change.NewValue is not null)
+                var live = Live(slot);
+                var decision = decide(live);
+                if (decision.NewValue is not null)
                 {
-                    slot.Current = new Entry(change.NewValue, change.NewExpiry);
+                    slot.Current = new Entry<T>(decision.NewValue, decision.NewExpiry);
                 }
-                else if (live is null)
+                else if (decision.Delete || live is null)
                 {
                     Remove(key, slot);
                 }
-                return change.Result;
+                return Task.FromResult(decision.Result);
             }
         }
     }
 
-    /// <summary>Drops expired entries; returns them so a caller can act on what expired.</summary>
-    public IReadOnlyList<KeyValuePair<string, T>> RemoveExpired()
+    /// <summary>Drops expired entries, so the embedded mode does not grow without bound.</summary>
+    public void RemoveExpired()
     {
         var now = time.GetUtcNow();
-        var removed = new List<KeyValuePair<string, T>>();
         foreach (var (key, slot) in _slots)
         {
             lock (slot)
             {
-                if (!slot.Removed && slot.Current is { } entry && entry.ExpiresAt <= now)
+                if (!slot.Removed && (slot.Current is null || slot.Current.ExpiresAt <= now))
                 {
-                    removed.Add(new(key, entry.Value));
                     Remove(key, slot);
                 }
             }
         }
-        return removed;
     }
 
-    public int Count => _slots.Count;
+    private Entry<T>? Get(string key) => _slots.TryGetValue(key, out var slot) ? Live(slot) : null;
+
+    private Entry<T>? Live(Slot slot) => slot.Current is { } entry && entry.ExpiresAt > time.GetUtcNow() ? entry : null;
 
     private void Remove(string key, Slot slot)
     {
@@ -82,7 +69,23 @@ internal sealed class InMemoryTable<T>(TimeProvider time) where T : class
 
     private sealed class Slot
     {
-        public volatile Entry? Current;
+        // Immutable entries swapped whole, so a lock-free read never sees half a write.
+        public volatile Entry<T>? Current;
         public volatile bool Removed;
+    }
+}
+
+/// <summary>The embedded tables, remembered so the sweeper can drop what expired.</summary>
+internal sealed class InMemoryTables(TimeProvider time) : IExpiringTables
+{
+    private readonly ConcurrentBag<IExpiringStore> _tables = [];
+
+    public IEnumerable<IExpiringStore> All => _tables;
+
+    public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json) where T : class
+    {
+        var table = new InMemoryTable<T>(time);
+        _tables.Add(table);
+        return table;
     }
 }

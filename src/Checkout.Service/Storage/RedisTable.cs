@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using StackExchange.Redis;
+
+namespace CheckoutService.Storage;
+
+/// <summary>
+/// An <see cref="IExpiringTable{T}"/> on Redis, standalone or Cluster. Each record is one hash
+/// (<c>v</c> a random version, <c>x</c> its expiry in Unix ms, <c>d</c> the JSON), so every
+/// operation touches one key and one hash slot. Changes are optimistic: read, decide in C#, then a
+/// compare-and-set script that writes only if the version is still the one read; a loser re-reads.
+/// Redis expires the key itself a little after <c>x</c>, so nothing is left behind.
+/// </summary>
+internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeInfo<T> json, TimeProvider time) : IExpiringTable<T>
+    where T : class
+{
+    /// <summary>Enough rounds for ten writers on one key to all get through (each round one wins).</summary>
+    public const int MaxAttempts = 32;
+
+    /// <summary>How long Redis keeps a key past its logical expiry, so clock skew between replicas cannot drop a live record.</summary>
+    private static readonly TimeSpan Grace = TimeSpan.FromMinutes(1);
+
+    private static readonly RedisValue[] Fields = ["v", "x", "d"];
+
+    // ARGV: expected version ('' = must be absent or expired), now ms, new version, expiry ms, data, physical TTL ms
+    private const string CompareAndSet = """
+        local v = redis.call('HGET', KEYS[1], 'v')
+        if ARGV[1] == '' then
+          if v then
+            local x = tonumber(redis.call('HGET', KEYS[1], 'x'))
+            if x and x > tonumber(ARGV[2]) then return 0 end
+          end
+        elseif v ~= ARGV[1] then
+          return 0
+        end
+        redis.call('HSET', KEYS[1], 'v', ARGV[3], 'x', ARGV[4], 'd', ARGV[5])
+        redis.call('PEXPIRE', KEYS[1], ARGV[6])
+        return 1
+        """;
+
+    private const string CompareAndDelete = """
+        if redis.call('HGET', KEYS[1], 'v') == ARGV[1] then
+          redis.call('DEL', KEYS[1])
+          return 1
+        end
+        return 0
+        """;
+
+    public async Task<Entry<T>?> GetAsync(string key, CancellationToken cancellationToken) =>
+        (await ReadAsync(keyPrefix + key)).Entry;
+
+    public async Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(decide);
+        var redisKey = (RedisKey)(keyPrefix + key);
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (entry, version) = await ReadAsync(redisKey);
+            var decision = decide(entry);
+            if (decision.NewValue is { } value)
+            {
+                var now = time.GetUtcNow();
+                var ttl = decision.NewExpiry - now + Grace;
+                var written = (int)await redis.ScriptEvaluateAsync(CompareAndSet, [redisKey],
+                [
+                    entry is null ? "" : version,
+                    now.ToUnixTimeMilliseconds(),
+                    RandomNumberGenerator.GetHexString(16, lowercase: true),
+                    decision.NewExpiry.ToUnixTimeMilliseconds(),
+                    JsonSerializer.Serialize(value, json),
+                    (long)Math.Max(1, ttl.TotalMilliseconds),
+                ]);
+                if (written == 1)
+                {
+                    return decision.Result;
+                }
+            }
+            else if (decision.Delete && entry is not null)
+            {
+                if ((int)await redis.ScriptEvaluateAsync(CompareAndDelete, [redisKey], [version]) == 1)
+                {
+                    return decision.Result;
+                }
+            }
+            else
+            {
+                return decision.Result;
+            }
+        }
+        throw new StoreContentionException(key);
+    }
+
+    private async Task<(Entry<T>? Entry, RedisValue Version)> ReadAsync(RedisKey key)
+    {
+        var fields = await redis.HashGetAsync(key, Fields);
+        if (fields[2].IsNull || !long.TryParse((string?)fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var expiresMs))
+        {
+            return (null, RedisValue.Null);
+        }
+        var expiresAt = DateTimeOffset.FromUnixTimeMilliseconds(expiresMs);
+        if (expiresAt <= time.GetUtcNow())
+        {
+            return (null, fields[0]);
+        }
+        return (new Entry<T>(JsonSerializer.Deserialize((string)fields[2]!, json)!, expiresAt), fields[0]);
+    }
+}
+
+/// <summary>The tables on one Redis connection.</summary>
+internal sealed class RedisTables(IConnectionMultiplexer redis, TimeProvider time) : IExpiringTables
+{
+    public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json) where T : class =>
+        new RedisTable<T>(redis.GetDatabase(), keyPrefix, json, time);
+}
