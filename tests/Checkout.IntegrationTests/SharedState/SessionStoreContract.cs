@@ -1,0 +1,87 @@
+using CheckoutService.Carts;
+using CheckoutService.Edge;
+using CheckoutService.IntegrationTests.Infrastructure;
+using CheckoutService.Sessions;
+using CheckoutService.Storage;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CheckoutService.IntegrationTests.SharedState;
+
+/// <summary>The session rules on each kind of shared state.</summary>
+public abstract class SessionStoreContract(Func<TimeProvider, IExpiringTables> backend)
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(900);
+    private readonly FakeTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
+    private SessionStore? _store;
+
+    private SessionStore Store => _store ??= new SessionStore(backend(_clock), _clock);
+
+    private async Task<GuestSession> NewSessionAsync()
+    {
+        var sessionId = SessionTokens.NewSessionId();
+        var now = _clock.GetUtcNow();
+        var session = new GuestSession(sessionId, Ids.Cart(), "user4827@example.com", SessionTokens.Issue(sessionId).Hash,
+            new CartSnapshot([], Money.Zero, "USD", 1), null, null, null, now, now, SessionStatus.Active, 1);
+        await Store.CreateAsync(session, Ttl, CancellationToken.None);
+        return session;
+    }
+
+    [Fact]
+    public async Task Create_ThenGetAndFindByCart_ReturnTheSession()
+    {
+        var session = await NewSessionAsync();
+
+        var stored = await Store.GetAsync(session.SessionId, CancellationToken.None);
+        var byCart = await Store.FindByCartAsync(session.CartId, CancellationToken.None);
+
+        Assert.Equal(session.SessionId, stored!.Session.SessionId);
+        Assert.Equal(session.TokenHash, stored.Session.TokenHash);
+        Assert.Equal((_clock.GetUtcNow() + Ttl).ToUnixTimeMilliseconds(), stored.ExpiresAt.ToUnixTimeMilliseconds());
+        Assert.Equal(session.SessionId, byCart!.Session.SessionId);
+    }
+
+    [Fact]
+    public async Task Change_RenewsTheTtl_AndReadsDoNot()
+    {
+        var session = await NewSessionAsync();
+        _clock.Advance(TimeSpan.FromSeconds(800));
+        await Store.ChangeAsync(session.SessionId, s => s with { PaymentMethodId = "pm_1" }, Ttl, CancellationToken.None);
+
+        _clock.Advance(TimeSpan.FromSeconds(899));
+        Assert.NotNull(await Store.GetAsync(session.SessionId, CancellationToken.None));
+        Assert.NotNull(await Store.FindByCartAsync(session.CartId, CancellationToken.None));
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Null(await Store.GetAsync(session.SessionId, CancellationToken.None));
+        Assert.Null(await Store.FindByCartAsync(session.CartId, CancellationToken.None));
+        Assert.Null(await Store.ChangeAsync(session.SessionId, s => s, Ttl, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Change_TenTabsAtOnce_LoseNoUpdate()
+    {
+        var session = await NewSessionAsync();
+
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(() => Store.ChangeAsync(session.SessionId,
+            s => s with { Cart = s.Cart with { Items = [.. s.Cart.Items, new CartItemView($"SKU-{i}", "x", Money.Zero, 1, Money.Zero)] } },
+            Ttl, CancellationToken.None))));
+
+        var stored = await Store.GetAsync(session.SessionId, CancellationToken.None);
+        Assert.Equal(10, stored!.Session.Cart.Items.Count);
+        Assert.Equal(11, stored.Session.Version);
+    }
+
+    [Fact]
+    public async Task Change_Refused_LeavesTheSessionAsItIs()
+    {
+        var session = await NewSessionAsync();
+        var result = await Store.ChangeAsync(session.SessionId, _ => null, Ttl, CancellationToken.None);
+        Assert.Equal(1, result!.Session.Version);
+    }
+}
+
+public sealed class InMemorySessionStoreTests() : SessionStoreContract(StateBackends.InMemory);
+
+public sealed class RedisSessionStoreTests(RedisServers redis) : SessionStoreContract(StateBackends.Redis(redis.Standalone.Url));
+
+public sealed class RedisClusterSessionStoreTests(RedisServers redis) : SessionStoreContract(StateBackends.Redis(redis.ClusterUrl));
