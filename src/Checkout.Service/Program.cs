@@ -2,6 +2,8 @@ using CheckoutService;
 using CheckoutService.Carts;
 using CheckoutService.Checkout;
 using CheckoutService.Edge;
+using CheckoutService.Idempotency;
+using CheckoutService.RateLimits;
 using CheckoutService.Observability;
 using CheckoutService.Orders;
 using CheckoutService.Payments;
@@ -17,8 +19,10 @@ if (string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]) && string.IsN
 builder.Services
     .AddCheckoutSettings()
     .AddErrorHandling()
+    .AddEdgeProtections()
     .AddHealth()
     .AddSharedState()
+    .AddRateLimits()
     .AddCarts()
     .AddSessions()
     .AddOrders()
@@ -29,6 +33,11 @@ var app = builder.Build();
 
 app.UseRequestIds();
 app.UseErrorHandling();
+app.UseEdgeProtections();
+app.UseRouting();
+app.UseCors();
+app.UseRateLimiter();
+app.UseMiddleware<IdempotencyMiddleware>();
 
 app.MapCarts();
 app.MapSessions();

@@ -1,4 +1,6 @@
 using CheckoutService.Edge;
+using CheckoutService.Idempotency;
+using CheckoutService.RateLimits;
 using CheckoutService.Orders;
 using CheckoutService.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,7 +21,9 @@ public static class CheckoutApi
 
     public static IEndpointRouteBuilder MapCheckout(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v2/checkout/guest", Checkout).WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes));
+        app.MapPost("/api/v2/checkout/guest", Checkout)
+            .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes), new IdempotentAttribute(), RateLimitsRegistration.Checkout(app.ServiceProvider))
+            .RequireCors(EdgeProtections.CorsPolicy);
         return app;
     }
 

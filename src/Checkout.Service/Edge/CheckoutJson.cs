@@ -40,6 +40,8 @@ namespace CheckoutService.Edge;
 [JsonSerializable(typeof(Cart))]
 [JsonSerializable(typeof(GuestSession))]
 [JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(CheckoutService.Idempotency.IdempotencyRecord))]
+[JsonSerializable(typeof(CheckoutService.RateLimits.HitCount))]
 public sealed partial class CheckoutJson : JsonSerializerContext;
 
 public sealed class UtcSecondsConverter : JsonConverter<DateTimeOffset>

@@ -46,6 +46,21 @@ public sealed class CheckoutSettings
     [ConfigurationKeyName("DATABASE_URL")]
     public string? DatabaseUrl { get; set; }
 
+    [ConfigurationKeyName("RATE_LIMIT_CHECKOUT_PER_MINUTE")]
+    [Range(1, 1_000_000, ErrorMessage = "RATE_LIMIT_CHECKOUT_PER_MINUTE must be between 1 and 1000000.")]
+    public int CheckoutRateLimitPerMinute { get; set; } = 10;
+
+    [ConfigurationKeyName("RATE_LIMIT_SESSION_READS_PER_MINUTE")]
+    [Range(1, 1_000_000, ErrorMessage = "RATE_LIMIT_SESSION_READS_PER_MINUTE must be between 1 and 1000000.")]
+    public int SessionReadRateLimitPerMinute { get; set; } = 30;
+
+    /// <summary>Proxies whose X-Forwarded-For is believed (IPs or CIDR ranges, comma-separated).</summary>
+    [ConfigurationKeyName("TRUSTED_PROXIES")]
+    public string TrustedProxies { get; set; } = "127.0.0.1/8,::1";
+
+    [ConfigurationKeyName("CORS_ALLOWED_ORIGINS")]
+    public string CorsAllowedOrigins { get; set; } = "https://www.vantage.com,https://staging.vantage.com";
+
     public TimeSpan GuestSessionTtl => TimeSpan.FromSeconds(GuestSessionTtlSeconds);
     public TimeSpan CartTtl => TimeSpan.FromSeconds(CartTtlSeconds);
 }

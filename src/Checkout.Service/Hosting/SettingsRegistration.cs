@@ -8,6 +8,7 @@ internal static class SettingsRegistration
             .BindConfiguration(string.Empty)
             .ValidateDataAnnotations()
             .Validate(s => Storage.RedisConnection.IsValid(s.RedisUrl), "REDIS_URL must be a redis:// URL or a StackExchange.Redis configuration string.")
+            .Validate(s => Edge.EdgeProtections.AreValidProxies(s.TrustedProxies), "TRUSTED_PROXIES must be IP addresses or CIDR ranges, comma-separated.")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         return services;

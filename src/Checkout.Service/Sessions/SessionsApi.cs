@@ -1,6 +1,7 @@
 using CheckoutService.Carts;
 using CheckoutService.Checkout;
 using CheckoutService.Edge;
+using CheckoutService.RateLimits;
 using CheckoutService.Storage;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -37,7 +38,7 @@ public static class SessionsApi
     {
         var sessions = app.MapGroup("/api/v2/checkout/guest/session");
         sessions.MapPost("", StartSession);
-        sessions.MapGet("/{sessionId}", GetSession);
+        sessions.MapGet("/{sessionId}", GetSession).WithMetadata(RateLimitsRegistration.SessionReads(app.ServiceProvider));
         sessions.MapPut("/{sessionId}/shipping-address", SaveShippingAddress);
         sessions.MapPut("/{sessionId}/payment-method", SavePaymentMethod);
         return app;

@@ -15,7 +15,13 @@ namespace CheckoutService.IntegrationTests.Infrastructure;
 /// </summary>
 public class CheckoutApp : WebApplicationFactory<Program>
 {
-    public CheckoutApp() => UseKestrel(0);
+    public CheckoutApp()
+    {
+        UseKestrel(0);
+        // Every test client is 127.0.0.1; the limit tests set the log's real limits themselves.
+        Settings["RATE_LIMIT_CHECKOUT_PER_MINUTE"] = "100000";
+        Settings["RATE_LIMIT_SESSION_READS_PER_MINUTE"] = "100000";
+    }
 
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("checkout-tests-").FullName;
 

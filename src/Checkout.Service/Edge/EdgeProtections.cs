@@ -1,0 +1,78 @@
+using System.Net;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
+
+namespace CheckoutService.Edge;
+
+/// <summary>
+/// What Kong did for the log's routes, now done by the service itself: client IPs from trusted
+/// proxies only, the security headers on every response, and a CORS policy for the shop's
+/// origins that endpoints opt into with <c>RequireCors(CorsPolicy)</c>.
+/// </summary>
+public static class EdgeProtections
+{
+    public const string CorsPolicy = "shop-origins";
+
+    public static IServiceCollection AddEdgeProtections(this IServiceCollection services)
+    {
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<CheckoutSettings>>((options, settings) =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            options.ForwardLimit = null; // walk back through every trusted hop, stop at the first untrusted one
+            options.KnownProxies.Clear();
+            options.KnownIPNetworks.Clear();
+            foreach (var entry in Split(settings.Value.TrustedProxies))
+            {
+                if (entry.Contains('/', StringComparison.Ordinal))
+                {
+                    options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(entry));
+                }
+                else
+                {
+                    options.KnownProxies.Add(IPAddress.Parse(entry));
+                }
+            }
+        });
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<CheckoutSettings>>((options, settings) =>
+            options.AddPolicy(CorsPolicy, policy => policy
+                .WithOrigins([.. Split(settings.Value.CorsAllowedOrigins)])
+                .WithMethods("POST", "OPTIONS")
+                .WithHeaders("Content-Type", "X-Request-ID", "Idempotency-Key")
+                .WithExposedHeaders("X-Request-ID", "X-Trace-ID", "Retry-After", "Idempotent-Replayed",
+                    "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit", "RateLimit-Policy")
+                .SetPreflightMaxAge(TimeSpan.FromHours(1))));
+        return services;
+    }
+
+    public static IApplicationBuilder UseEdgeProtections(this IApplicationBuilder app)
+    {
+        app.UseForwardedHeaders();
+        app.Use((context, next) =>
+        {
+            context.Response.OnStarting(static state =>
+            {
+                var response = ((HttpContext)state).Response;
+                var headers = response.Headers;
+                headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains; preload";
+                headers.XContentTypeOptions = "nosniff";
+                headers.XFrameOptions = "DENY";
+                if (response.HttpContext.Request.Path.StartsWithSegments("/api"))
+                {
+                    headers.CacheControl = "no-store, no-cache";
+                    headers.Pragma = "no-cache";
+                }
+                return Task.CompletedTask;
+            }, context);
+            return next(context);
+        });
+        return app;
+    }
+
+    /// <summary>Rejects a malformed TRUSTED_PROXIES at start-up instead of at the first request.</summary>
+    public static bool AreValidProxies(string value) => Split(value).All(entry =>
+        entry.Contains('/', StringComparison.Ordinal) ? System.Net.IPNetwork.TryParse(entry, out _) : IPAddress.TryParse(entry, out _));
+
+    private static string[] Split(string value) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

@@ -1,0 +1,127 @@
+using System.Security.Cryptography;
+using System.Text;
+using CheckoutService.Edge;
+using CheckoutService.Storage;
+
+namespace CheckoutService.Idempotency;
+
+/// <summary>Marks an endpoint whose POSTs honour <c>Idempotency-Key</c>.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class IdempotentAttribute : Attribute;
+
+/// <summary>
+/// <c>Idempotency-Key</c> as Stripe and the IETF draft define it: the same key and body replay the
+/// first response (<c>Idempotent-Replayed: true</c>); the same key with another body is 422
+/// <c>IDEMPOTENCY_KEY_REUSED</c>; the same key while the first request runs is 409
+/// <c>IDEMPOTENCY_KEY_IN_USE</c>. Records live 24 h in the shared store, so this holds across
+/// replicas. 5xx answers are not kept, so a retry after a gateway failure runs again; nor are
+/// 409 and 429, which say "not now" rather than "no".
+/// </summary>
+public sealed class IdempotencyMiddleware(RequestDelegate next, IExpiringTables tables, TimeProvider time)
+{
+    public const string Header = "Idempotency-Key";
+    public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+
+    /// <summary>How long a running request holds its key: past any checkout's deadline, so a crashed replica's lock lapses.</summary>
+    public static readonly TimeSpan RunningLock = TimeSpan.FromMinutes(2);
+
+    private readonly IExpiringTable<IdempotencyRecord> _records = tables.Open("idem:", CheckoutJson.Default.IdempotencyRecord);
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var key = context.Request.Headers[Header];
+        if (key.Count == 0 || context.GetEndpoint()?.Metadata.GetMetadata<IdempotentAttribute>() is null)
+        {
+            await next(context);
+            return;
+        }
+        if (key.Count > 1 || key[0] is not { Length: > 0 and <= 255 } value || value.Any(char.IsControl))
+        {
+            await ApiError.Of(400, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be one value of 1 to 255 printable characters").ExecuteAsync(context);
+            return;
+        }
+
+        var recordKey = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{context.Request.Path}\n{value}")));
+        var fingerprint = await FingerprintAsync(context.Request);
+        var owner = Guid.NewGuid().ToString("N");
+        var existing = await _records.ChangeAsync(recordKey, entry => entry is null
+            ? Decision<IdempotencyRecord?, IdempotencyRecord>.Write(null, new IdempotencyRecord(fingerprint, owner, false), time.GetUtcNow() + RunningLock)
+            : Decision<IdempotencyRecord?, IdempotencyRecord>.Keep(entry.Value), context.RequestAborted);
+
+        if (existing is not null)
+        {
+            await AnswerFromRecordAsync(context, existing, fingerprint);
+            return;
+        }
+
+        var original = context.Response.Body;
+        using var buffer = new MemoryStream();
+        context.Response.Body = buffer;
+        var kept = false;
+        try
+        {
+            await next(context);
+            kept = IsFinal(context.Response.StatusCode);
+            if (kept)
+            {
+                var completed = new IdempotencyRecord(fingerprint, owner, true, context.Response.StatusCode, context.Response.ContentType,
+                    context.Response.Headers.Location, buffer.ToArray());
+                await _records.ChangeAsync(recordKey, entry => entry?.Value.Owner == owner
+                    ? Decision<bool, IdempotencyRecord>.Write(true, completed, time.GetUtcNow() + Retention)
+                    : Decision<bool, IdempotencyRecord>.Keep(false), CancellationToken.None);
+            }
+        }
+        finally
+        {
+            context.Response.Body = original;
+            if (!kept)
+            {
+                // Not a final answer (or an exception): free the key so the client's retry runs again.
+                await _records.ChangeAsync(recordKey, entry => entry?.Value.Owner == owner
+                    ? Decision<bool, IdempotencyRecord>.Remove(true)
+                    : Decision<bool, IdempotencyRecord>.Keep(false), CancellationToken.None);
+            }
+        }
+        buffer.Position = 0;
+        await buffer.CopyToAsync(original, context.RequestAborted);
+    }
+
+    private static bool IsFinal(int statusCode) => statusCode < 500 && statusCode is not (409 or 429);
+
+    private static Task AnswerFromRecordAsync(HttpContext context, IdempotencyRecord record, string fingerprint)
+    {
+        if (record.Fingerprint != fingerprint)
+        {
+            return ApiError.Of(422, "IDEMPOTENCY_KEY_REUSED",
+                "This Idempotency-Key was already used with a different request body. Use a new key for a new request.").ExecuteAsync(context);
+        }
+        if (!record.Completed)
+        {
+            return ApiError.Of(409, "IDEMPOTENCY_KEY_IN_USE",
+                "A request with this Idempotency-Key is still being processed. Retry after it completes.", retryAfterSeconds: 1).ExecuteAsync(context);
+        }
+        context.Response.StatusCode = record.StatusCode;
+        context.Response.ContentType = record.ContentType;
+        if (record.Location is not null)
+        {
+            context.Response.Headers.Location = record.Location;
+        }
+        context.Response.Headers["Idempotent-Replayed"] = "true";
+        return context.Response.Body.WriteAsync(record.Body ?? []).AsTask();
+    }
+
+    /// <summary>SHA-256 of the body as sent; the body stays readable for the endpoint.</summary>
+    private static async Task<string> FingerprintAsync(HttpRequest request)
+    {
+        request.EnableBuffering();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var chunk = new byte[4096];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            hash.AppendData(chunk, 0, read);
+        }
+        request.Body.Position = 0;
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+}
