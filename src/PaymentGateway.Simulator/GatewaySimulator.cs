@@ -17,6 +17,9 @@ public sealed class GatewaySimulator(TimeProvider time)
     private readonly ConcurrentDictionary<string, bool> _flakyKeysSeen = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
+    /// <summary>Added to every intent call before it is answered.</summary>
+    public TimeSpan Latency { get; set; }
+
     public abstract record Outcome;
     public sealed record Created(IntentRecord Intent, string ClientSecret) : Outcome;
     public sealed record Confirmed(IntentRecord Intent) : Outcome;

@@ -14,7 +14,7 @@ public sealed class SimulatorOptions
     /// <summary>When set, every call must carry <c>X-Service-Auth: Bearer {token}</c>.</summary>
     public string? ServiceToken { get; set; }
 
-    /// <summary>Added to every intent call, as Stripe's own latency would be.</summary>
+    /// <summary>Added to every intent call, as Stripe's own latency would be; tests may change it on <see cref="GatewaySimulator.Latency"/>.</summary>
     public TimeSpan Latency { get; set; }
 }
 
@@ -23,7 +23,10 @@ public static class SimulatorApi
     public static IServiceCollection AddGatewaySimulator(this IServiceCollection services, Action<SimulatorOptions>? configure = null)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<GatewaySimulator>();
+        services.AddSingleton(sp => new GatewaySimulator(sp.GetRequiredService<TimeProvider>())
+        {
+            Latency = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SimulatorOptions>>().Value.Latency,
+        });
         services.AddOptions<SimulatorOptions>().Configure(o => configure?.Invoke(o));
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -107,7 +110,7 @@ public static class SimulatorApi
     private static async ValueTask<object?> AddLatency(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var services = context.HttpContext.RequestServices;
-        var latency = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SimulatorOptions>>().Value.Latency;
+        var latency = services.GetRequiredService<GatewaySimulator>().Latency;
         if (latency > TimeSpan.Zero)
         {
             await Task.Delay(latency, services.GetRequiredService<TimeProvider>(), context.HttpContext.RequestAborted);

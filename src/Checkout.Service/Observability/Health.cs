@@ -2,6 +2,7 @@ using System.Data.Common;
 using CheckoutService.Edge;
 using CheckoutService.Storage;
 using Dapper;
+using StackExchange.Redis;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -14,7 +15,9 @@ public static class Health
 {
     public static IServiceCollection AddHealth(this IServiceCollection services)
     {
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database")
+            .AddCheck<RedisHealthCheck>("redis");
         return services;
     }
 
@@ -29,6 +32,34 @@ public static class Health
                 CheckoutJson.Default.HealthBody),
         });
         return app;
+    }
+
+    /// <summary>Pings Redis when the service uses it; in-process state is always up.</summary>
+    private sealed class RedisHealthCheck(IServiceProvider services) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            if (!StorageRegistration.UsesRedis(services))
+            {
+                return HealthCheckResult.Healthy("in process");
+            }
+            try
+            {
+                var redis = services.GetRequiredService<IConnectionMultiplexer>();
+                // On a Cluster every primary must answer: a key on any shard may be needed.
+                var primaries = redis.GetServers().Where(s => !s.IsReplica).ToList();
+                if (primaries.Count == 0)
+                {
+                    return HealthCheckResult.Unhealthy("no Redis primary connected");
+                }
+                await Task.WhenAll(primaries.Select(s => s.PingAsync()));
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception e) when (RedisConnection.IsOutage(e))
+            {
+                return HealthCheckResult.Unhealthy("redis unreachable", e);
+            }
+        }
     }
 
     private sealed class DatabaseHealthCheck(Database database) : IHealthCheck
