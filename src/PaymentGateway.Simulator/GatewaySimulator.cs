@@ -7,8 +7,9 @@ namespace PaymentGateway.Simulator;
 /// <summary>
 /// The state behind the simulated svc-payment-gateway: intents by idempotency key, charges per
 /// cart, and deterministic faults chosen by the payment method id:
-/// <c>pm_..._declined</c> is refused at confirm, <c>pm_..._flaky</c> fails the first attempt
-/// for each idempotency key, <c>pm_..._down</c> fails every call.
+/// <c>pm_..._declined</c> is refused at confirm, <c>pm_..._flaky</c> fails the first create
+/// attempt for each idempotency key (as the log's Stripe-maintenance trace shows), <c>pm_..._down</c>
+/// fails every call.
 /// </summary>
 public sealed class GatewaySimulator(TimeProvider time)
 {
@@ -31,9 +32,13 @@ public sealed class GatewaySimulator(TimeProvider time)
     public Outcome CreateIntent(CreateIntentRequest request, string idempotencyKey)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (IsFault(request.PaymentMethodId, idempotencyKey) is { } fault)
+        if (IsDown(request.PaymentMethodId) is { } down)
         {
-            return fault;
+            return down;
+        }
+        if (request.PaymentMethodId.EndsWith("_flaky", StringComparison.Ordinal) && _flakyKeysSeen.TryAdd(idempotencyKey, true))
+        {
+            return new Failed(502, new GatewayError("UPSTREAM_TIMEOUT", "Stripe API did not respond in time"));
         }
         lock (_gate)
         {
@@ -58,7 +63,7 @@ public sealed class GatewaySimulator(TimeProvider time)
         }
     }
 
-    public Outcome ConfirmIntent(ConfirmIntentRequest request, string idempotencyKey)
+    public Outcome ConfirmIntent(ConfirmIntentRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         lock (_gate)
@@ -67,9 +72,9 @@ public sealed class GatewaySimulator(TimeProvider time)
             {
                 return new Failed(404, new GatewayError("INTENT_NOT_FOUND", $"No such payment intent: {request.IntentId}"));
             }
-            if (IsFault(intent.PaymentMethodId, idempotencyKey) is { } fault)
+            if (IsDown(intent.PaymentMethodId) is { } down)
             {
-                return fault;
+                return down;
             }
             switch (intent.Status)
             {
@@ -121,18 +126,8 @@ public sealed class GatewaySimulator(TimeProvider time)
         return new LedgerResponse(cartId, intents, intents.Count(i => i.ChargeId is not null));
     }
 
-    private Failed? IsFault(string paymentMethodId, string idempotencyKey)
-    {
-        if (paymentMethodId.EndsWith("_down", StringComparison.Ordinal))
-        {
-            return Unavailable();
-        }
-        if (paymentMethodId.EndsWith("_flaky", StringComparison.Ordinal) && _flakyKeysSeen.TryAdd(idempotencyKey, true))
-        {
-            return new Failed(502, new GatewayError("UPSTREAM_TIMEOUT", "Stripe API did not respond in time"));
-        }
-        return null;
-    }
+    private static Failed? IsDown(string paymentMethodId) =>
+        paymentMethodId.EndsWith("_down", StringComparison.Ordinal) ? Unavailable() : null;
 
     private static string ClientSecretOf(string intentId) =>
         $"{intentId}_secret_{Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(intentId)))[..12]}";

@@ -61,7 +61,7 @@ public static class SimulatorApi
     private static IResult ConfirmIntent(ConfirmIntentRequest request, HttpContext context, GatewaySimulator simulator) =>
         request.IntentId is null
             ? TypedResults.BadRequest(new GatewayError("INVALID_REQUEST", "intent_id is required"))
-            : simulator.ConfirmIntent(request, IdempotencyKey(context)) switch
+            : simulator.ConfirmIntent(request) switch
         {
             GatewaySimulator.Confirmed confirmed => Respond(context, new ConfirmIntentResponse(
                 confirmed.Intent.IntentId, confirmed.Intent.Status, confirmed.Intent.Amount, confirmed.Intent.Currency,

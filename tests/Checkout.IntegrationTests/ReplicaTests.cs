@@ -1,0 +1,104 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using CheckoutService.IntegrationTests.Infrastructure;
+using PaymentGateway.Simulator;
+
+namespace CheckoutService.IntegrationTests;
+
+/// <summary>
+/// Two instances of the service on one Redis, one PostgreSQL and one gateway: the shared state
+/// behaves as one service.
+/// </summary>
+public sealed class ReplicaTests(RedisServers redis, PostgresServer postgres) : IAsyncLifetime
+{
+    private EmbeddedGatewaySimulator _gateway = null!;
+    private CheckoutApp _a = null!;
+    private CheckoutApp _b = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _gateway = EmbeddedGatewaySimulator.Start();
+        var database = await postgres.CreateDatabaseAsync();
+        (_a, _b) = (Replica(database), Replica(database));
+    }
+
+    private CheckoutApp Replica(string database)
+    {
+        var app = new CheckoutApp();
+        app.Settings["REDIS_URL"] = redis.Standalone.Url;
+        app.Settings["DATABASE_URL"] = database;
+        app.Settings["PAYMENT_GATEWAY_URL"] = _gateway.BaseAddress.ToString();
+        app.Settings["RATE_LIMIT_CHECKOUT_PER_MINUTE"] = "5";
+        return app;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+        await _gateway.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Checkout_TwentyAtOnceWithOneKeyAcrossTwoReplicas_GiveOneOrderAndOneCharge()
+    {
+        using var onA = _a.Shopper();
+        using var onB = _b.Shopper();
+        var cartId = await onA.CreateCartAsync(("SKU-HEADPHONES-BT", 1));
+        var key = "idk_" + Guid.NewGuid().ToString("N");
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => (i % 2 == 0 ? onA : onB).SendAsync(
+            HttpMethod.Post, "/api/v2/checkout/guest", ShopperClient.CheckoutBody(cartId), configure: r =>
+            {
+                r.Headers.Add("Idempotency-Key", key);
+                r.Headers.Add("X-Forwarded-For", $"198.51.100.{i}"); // twenty shoppers' worth of rate limit
+            })));
+
+        var created = replies.Where(r => r.Status == HttpStatusCode.Created).ToList();
+        Assert.NotEmpty(created);
+        Assert.Single(created.Select(r => (string)r.Body!["order_id"]!).Distinct());
+        Assert.All(replies.Where(r => r.Status != HttpStatusCode.Created), r =>
+        {
+            Assert.Equal(HttpStatusCode.Conflict, r.Status);
+            Assert.Contains(r.Error, new[] { "IDEMPOTENCY_KEY_IN_USE", "CHECKOUT_IN_PROGRESS", "CART_CHECKED_OUT" });
+        });
+        Assert.Equal(1, _gateway.Simulator.Ledger(cartId).Charges);
+        Assert.Single(_gateway.Simulator.Ledger(cartId).Intents);
+
+        var replayOnB = await onB.SendAsync(HttpMethod.Post, "/api/v2/checkout/guest", ShopperClient.CheckoutBody(cartId), configure: r => r.Headers.Add("Idempotency-Key", key));
+        Assert.Equal("true", replayOnB.Header("Idempotent-Replayed"));
+        Assert.Equal((string)created[0].Body!["order_id"]!, (string)replayOnB.Body!["order_id"]!);
+    }
+
+    [Fact]
+    public async Task Session_StartedOnOneReplica_IsServedByTheOther()
+    {
+        using var onA = _a.Shopper();
+        using var onB = _b.Shopper();
+        var cartId = await onA.CreateCartAsync(("SKU-MUG-12OZ", 1));
+        var (sessionId, token) = await onA.StartSessionAsync(cartId);
+
+        await onB.SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/shipping-address", ShopperClient.Springfield.DeepClone(), token);
+        var read = await onA.GetSessionAsync(sessionId, token);
+
+        Assert.Equal(HttpStatusCode.OK, read.Status);
+        Assert.True((bool)read.Body!["shipping_address_complete"]!);
+    }
+
+    [Fact]
+    public async Task RateLimit_IsCountedAcrossReplicas()
+    {
+        using var onA = _a.Shopper();
+        using var onB = _b.Shopper();
+        const string ip = "203.0.113.77";
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            var reply = await (i % 2 == 0 ? onA : onB).SendAsync(HttpMethod.Post, "/api/v2/checkout/guest", new JsonObject(),
+                configure: r => r.Headers.Add("X-Forwarded-For", ip));
+            statuses.Add(reply.Status);
+        }
+        Assert.All(statuses.Take(5), s => Assert.Equal(HttpStatusCode.UnprocessableEntity, s));
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[5]);
+    }
+}
