@@ -16,6 +16,7 @@ if (string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]) && string.IsN
     builder.WebHost.UseUrls("http://127.0.0.1:8080");
 }
 
+builder.AddObservability();
 builder.Services
     .AddCheckoutSettings()
     .AddErrorHandling()

@@ -21,6 +21,9 @@ public sealed class GatewaySimulator(TimeProvider time)
     /// <summary>Added to every intent call before it is answered.</summary>
     public TimeSpan Latency { get; set; }
 
+    /// <summary>While true every create and confirm answers 502, whatever the card: Stripe in maintenance.</summary>
+    public bool InOutage { get; set; }
+
     public abstract record Outcome;
     public sealed record Created(IntentRecord Intent, string ClientSecret) : Outcome;
     public sealed record Confirmed(IntentRecord Intent) : Outcome;
@@ -126,8 +129,8 @@ public sealed class GatewaySimulator(TimeProvider time)
         return new LedgerResponse(cartId, intents, intents.Count(i => i.ChargeId is not null));
     }
 
-    private static Failed? IsDown(string paymentMethodId) =>
-        paymentMethodId.EndsWith("_down", StringComparison.Ordinal) ? Unavailable() : null;
+    private Failed? IsDown(string paymentMethodId) =>
+        InOutage || paymentMethodId.EndsWith("_down", StringComparison.Ordinal) ? Unavailable() : null;
 
     private static string ClientSecretOf(string intentId) =>
         $"{intentId}_secret_{Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(intentId)))[..12]}";

@@ -5,7 +5,10 @@ using CheckoutService.Edge;
 using CheckoutService.Orders;
 using CheckoutService.Payments;
 using CheckoutService.Sessions;
+using System.Diagnostics;
+using CheckoutService.Observability;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace CheckoutService.Checkout;
 
@@ -22,6 +25,7 @@ public sealed partial class PlaceOrder(
     IPaymentGateway gateway,
     IOrderStore orders,
     TimeProvider time,
+    IOptions<CheckoutSettings> settings,
     ILogger<PlaceOrder> logger)
 {
     /// <summary>How long a claim freezes the cart: longer than any checkout may run, short enough that a crash does not freeze it for good.</summary>
@@ -33,6 +37,31 @@ public sealed partial class PlaceOrder(
         CheckoutRequest request, string? sessionToken, string requestId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var span = CheckoutTelemetry.Source.StartActivity(CheckoutTelemetry.CompleteSpan);
+        span?.SetTag(CheckoutTelemetry.CartId, request.CartId);
+        try
+        {
+            var result = await PlaceAsync(request, sessionToken, requestId, cancellationToken);
+            if (result.Result is ApiError { StatusCode: >= 402 and not 404 and not 409 and not 422 } failed)
+            {
+                span?.SetStatus(ActivityStatusCode.Error, failed.Code);
+            }
+            else if (result.Result is Created<CheckoutResponse>)
+            {
+                span?.SetStatus(ActivityStatusCode.Ok);
+            }
+            return result;
+        }
+        catch (Exception e)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
+            throw;
+        }
+    }
+
+    private async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError>> PlaceAsync(
+        CheckoutRequest request, string? sessionToken, string requestId, CancellationToken cancellationToken)
+    {
         var errors = ValidationFailed.ErrorsOf(Validator.Validate(request)).ToList();
         if (errors.Any(e => e.Field == "cart_id"))
         {
@@ -99,9 +128,21 @@ public sealed partial class PlaceOrder(
         try
         {
             paying = await HoldSessionAsync(session, cart, request.Email!, shipping, paymentMethodId, cancellationToken);
-            var payment = await gateway.ChargeAsync(new PaymentRequest(
-                cart.Subtotal, cart.Currency, paymentMethodId, cartId, paying.SessionId,
-                GatewayKey(cartId, cart.Version, paymentMethodId), requestId), cancellationToken);
+            // Once paying starts it runs to an answer even if the shopper's connection drops (so a retry
+            // finds a finished payment), but never past the deadline, which stays under the gateway's 60 s.
+            using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(settings.Value.CheckoutDeadlineMs), time);
+            PaymentResult payment;
+            try
+            {
+                payment = await gateway.ChargeAsync(new PaymentRequest(
+                    cart.Subtotal, cart.Currency, paymentMethodId, cartId, paying.SessionId,
+                    GatewayKey(cartId, cart.Version, paymentMethodId), requestId), deadline.Token);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                // The outcome is unknown; the shopper's retry uses the same gateway key, so it finds this payment.
+                payment = new PaymentResult.Unavailable("checkout deadline passed");
+            }
             if (payment is not PaymentResult.Succeeded paid)
             {
                 return payment is PaymentResult.Declined
@@ -121,6 +162,7 @@ public sealed partial class PlaceOrder(
                 return ApiError.CartCheckedOut(cartId);
             }
             placed = true;
+            LogOrderPlaced(logger, order.OrderId, cartId, order.Email, order.Total.Amount);
             await carts.MarkCheckedOutAsync(cartId, claimId, order.OrderId, CancellationToken.None);
             await sessions.ChangeAsync(paying.SessionId, s => s with { Status = SessionStatus.Completed, PaymentIntentId = paid.IntentId }, CancellationToken.None);
 
@@ -204,6 +246,9 @@ public sealed partial class PlaceOrder(
     /// <summary>One key per (cart, cart version, card): a retry of the same purchase is the same charge at the gateway.</summary>
     public static string GatewayKey(string cartId, long cartVersion, string paymentMethodId) =>
         "chk_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{cartId}\n{cartVersion}\n{paymentMethodId}")))[..32];
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Placed order {OrderId} for cart {CartId}, shopper {Email}, total {Total}")]
+    private static partial void LogOrderPlaced(ILogger logger, string orderId, string cartId, [Email] string email, decimal total);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Voiding payment intent {IntentId} of cart {CartId}: {Reason}")]
     private static partial void LogVoiding(ILogger logger, string intentId, string cartId, string reason);

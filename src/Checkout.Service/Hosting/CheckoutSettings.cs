@@ -33,6 +33,19 @@ public sealed class CheckoutSettings
     [Range(0, 10, ErrorMessage = "PAYMENT_GATEWAY_MAX_RETRIES must be between 0 and 10.")]
     public int PaymentGatewayMaxRetries { get; set; } = 3;
 
+    /// <summary>The first retry's wait; each next one doubles it (1 s, 2 s, 4 s). Tests shorten it.</summary>
+    [ConfigurationKeyName("PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS")]
+    [Range(0, 60_000, ErrorMessage = "PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS must be between 0 and 60000.")]
+    public int PaymentGatewayRetryBaseDelayMs { get; set; } = 1000;
+
+    /// <summary>
+    /// The most a checkout may spend paying: under the gateway's 60 s read timeout, above the
+    /// log's worst case of 4 x 8 s attempts + 7 s of backoff.
+    /// </summary>
+    [ConfigurationKeyName("CHECKOUT_DEADLINE_MS")]
+    [Range(1_000, 59_000, ErrorMessage = "CHECKOUT_DEADLINE_MS must be between 1000 and 59000 (under the gateway's 60 s read timeout).")]
+    public int CheckoutDeadlineMs { get; set; } = 45_000;
+
     /// <summary>Where the shopper's browser returns after a 3-D Secure step; sent with every confirm.</summary>
     [ConfigurationKeyName("PAYMENT_RETURN_URL")]
     [Url(ErrorMessage = "PAYMENT_RETURN_URL must be an absolute http(s) URL.")]

@@ -2,13 +2,19 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Serialization.Metadata;
+using CheckoutService.Observability;
 using Microsoft.Extensions.Options;
 using PaymentGateway.Contracts;
 
 namespace CheckoutService.Payments;
 
-/// <summary>The typed HTTP client for svc-payment-gateway's intents API.</summary>
-internal sealed partial class PaymentGatewayClient(HttpClient http, IOptions<CheckoutSettings> settings, ILogger<PaymentGatewayClient> logger) : IPaymentGateway
+/// <summary>
+/// The typed HTTP client for svc-payment-gateway's intents API. Retries, timeouts and the circuit
+/// breaker sit in its handler pipeline (<see cref="GatewayResilience"/>); this class speaks the
+/// API and records the checkout.guest.payment_handoff span.
+/// </summary>
+internal sealed partial class PaymentGatewayClient(
+    HttpClient http, IOptions<CheckoutSettings> settings, TimeProvider time, ILogger<PaymentGatewayClient> logger) : IPaymentGateway
 {
     private static readonly string SourceVersion =
         typeof(PaymentGatewayClient).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
@@ -16,28 +22,56 @@ internal sealed partial class PaymentGatewayClient(HttpClient http, IOptions<Che
     public async Task<PaymentResult> ChargeAsync(PaymentRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var span = CheckoutTelemetry.Source.StartActivity(CheckoutTelemetry.PaymentHandoffSpan, ActivityKind.Client);
+        span?.SetTag(CheckoutTelemetry.CartId, request.CartId);
+        span?.SetTag(CheckoutTelemetry.PaymentMethodType, PaymentMethodType(request.PaymentMethodId));
+        span?.SetTag(CheckoutTelemetry.RetryCount, 0);
+        var started = time.GetTimestamp();
+        var result = await CreateAndConfirmAsync(request, span, cancellationToken);
+        span?.SetTag(CheckoutTelemetry.GatewayResponseTimeMs, (long)time.GetElapsedTime(started).TotalMilliseconds);
+        switch (result)
+        {
+            case PaymentResult.Succeeded paid:
+                span?.SetTag(CheckoutTelemetry.StripeRequestId, paid.StripeRequestId);
+                span?.SetStatus(ActivityStatusCode.Ok);
+                break;
+            case PaymentResult.Declined declined:
+                span?.SetStatus(ActivityStatusCode.Error, "declined: " + declined.Code);
+                break;
+            case PaymentResult.Unavailable unavailable:
+                span?.SetStatus(ActivityStatusCode.Error, unavailable.Reason);
+                break;
+        }
+        return result;
+    }
+
+    private async Task<PaymentResult> CreateAndConfirmAsync(PaymentRequest request, Activity? span, CancellationToken cancellationToken)
+    {
         var create = await PostAsync(
             "api/v1/intents/create",
             new CreateIntentRequest(request.Amount.Amount, request.Currency, request.PaymentMethodId,
                 new IntentMetadata(request.CartId, "guest", request.SessionId)),
             GatewayJson.Default.CreateIntentRequest, GatewayJson.Default.CreateIntentResponse,
-            request, request.IdempotencyKey + ":create", cancellationToken);
+            request.RequestId, request.IdempotencyKey + ":create", cancellationToken);
         if (create.Failure is { } createFailure)
         {
             return createFailure;
         }
+        var intent = create.Body!;
+        span?.SetTag(CheckoutTelemetry.PaymentIntentId, intent.IntentId);
+        LogIntentCreated(logger, intent.IntentId, request.CartId, intent.ClientSecret);
 
         var confirm = await PostAsync(
             "api/v1/intents/confirm",
-            new ConfirmIntentRequest(create.Body!.IntentId, settings.Value.PaymentReturnUrl),
+            new ConfirmIntentRequest(intent.IntentId, settings.Value.PaymentReturnUrl),
             GatewayJson.Default.ConfirmIntentRequest, GatewayJson.Default.ConfirmIntentResponse,
-            request, request.IdempotencyKey + ":confirm", cancellationToken);
+            request.RequestId, request.IdempotencyKey + ":confirm", cancellationToken);
         if (confirm.Failure is { } confirmFailure)
         {
             return confirmFailure;
         }
         return confirm.Body!.Status == IntentStatus.Succeeded && confirm.Body.ChargeId is { } chargeId
-            ? new PaymentResult.Succeeded(confirm.Body.IntentId, chargeId, confirm.StripeRequestId)
+            ? new PaymentResult.Succeeded(confirm.Body.IntentId, chargeId, confirm.StripeRequestId ?? create.StripeRequestId)
             : new PaymentResult.Unavailable($"intent {confirm.Body.IntentId} ended as {confirm.Body.Status}");
     }
 
@@ -50,7 +84,7 @@ internal sealed partial class PaymentGatewayClient(HttpClient http, IOptions<Che
             using var response = await http.SendAsync(message, cancellationToken);
             return response.IsSuccessStatusCode;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (IsNoAnswer(e, cancellationToken))
         {
             LogGatewayUnreachable(logger, "void", e.GetType().Name);
             return false;
@@ -61,13 +95,13 @@ internal sealed partial class PaymentGatewayClient(HttpClient http, IOptions<Che
 
     private async Task<Reply<TResponse>> PostAsync<TRequest, TResponse>(
         string path, TRequest body, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType,
-        PaymentRequest payment, string idempotencyKey, CancellationToken cancellationToken)
+        string requestId, string idempotencyKey, CancellationToken cancellationToken)
     {
         using var message = new HttpRequestMessage(HttpMethod.Post, path)
         {
             Content = JsonContent.Create(body, requestType),
         };
-        AddHeaders(message, payment.RequestId, idempotencyKey);
+        AddHeaders(message, requestId, idempotencyKey);
         try
         {
             using var response = await http.SendAsync(message, cancellationToken);
@@ -85,12 +119,20 @@ internal sealed partial class PaymentGatewayClient(HttpClient http, IOptions<Che
             LogGatewayFailure(logger, path, (int)response.StatusCode);
             return new Reply<TResponse>(default, new PaymentResult.Unavailable($"gateway answered {(int)response.StatusCode}"), stripeRequestId);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (IsNoAnswer(e, cancellationToken))
         {
             LogGatewayUnreachable(logger, path, e.GetType().Name);
-            return new Reply<TResponse>(default, new PaymentResult.Unavailable(e.GetType().Name), null);
+            return new Reply<TResponse>(default, new PaymentResult.Unavailable(GatewayResilience.IsBrokenCircuit(e) ? "circuit open" : e.GetType().Name), null);
         }
     }
+
+    /// <summary>The gateway gave no usable answer: unreachable, every attempt timed out, or the breaker is open.</summary>
+    private static bool IsNoAnswer(Exception e, CancellationToken cancellationToken) =>
+        e is HttpRequestException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException
+        || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private static string PaymentMethodType(string paymentMethodId) =>
+        paymentMethodId.Contains("apple_pay", StringComparison.OrdinalIgnoreCase) ? "apple_pay" : "card";
 
     private void AddHeaders(HttpRequestMessage message, string requestId, string idempotencyKey)
     {
@@ -109,9 +151,12 @@ internal sealed partial class PaymentGatewayClient(HttpClient http, IOptions<Che
         headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
     }
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Created payment intent {IntentId} for cart {CartId} (client secret {ClientSecret})")]
+    private static partial void LogIntentCreated(ILogger logger, string intentId, string cartId, [ClientSecret] string clientSecret);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Payment gateway {Path} answered {StatusCode}")]
     private static partial void LogGatewayFailure(ILogger logger, string path, int statusCode);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Payment gateway {Path} unreachable: {Failure}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Payment gateway {Path} gave no answer: {Failure}")]
     private static partial void LogGatewayUnreachable(ILogger logger, string path, string failure);
 }

@@ -8,12 +8,22 @@ internal static class PaymentsRegistration
     public static IServiceCollection AddPayments(this IServiceCollection services)
     {
         services.AddSingleton<GatewayEndpoint>();
+        services.AddTransient<GatewayAttemptHandler>();
         services.AddHttpClient<IPaymentGateway, PaymentGatewayClient>((provider, http) =>
-        {
-            var settings = provider.GetRequiredService<IOptions<CheckoutSettings>>().Value;
-            http.BaseAddress = provider.GetRequiredService<GatewayEndpoint>().BaseAddress;
-            http.Timeout = TimeSpan.FromMilliseconds(settings.PaymentGatewayTimeoutMs);
-        });
+            {
+                http.BaseAddress = provider.GetRequiredService<GatewayEndpoint>().BaseAddress;
+                http.Timeout = Timeout.InfiniteTimeSpan; // per attempt and per checkout deadlines are the pipeline's and PlaceOrder's
+            })
+            .AddGatewayResilience()
+            .AddHttpMessageHandler<GatewayAttemptHandler>()
+            // One logging path for gateway calls, through the same redaction as every other log.
+            .RemoveAllLoggers()
+            .AddExtendedHttpClientLogging(logging =>
+            {
+                logging.RequestHeadersDataClasses["X-Service-Auth"] = Observability.CheckoutData.Secret;
+                logging.RequestHeadersDataClasses["Idempotency-Key"] = Observability.CheckoutData.Secret;
+                logging.LogBody = false;
+            });
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using CheckoutService.Checkout;
+using CheckoutService.Observability;
 using Microsoft.Extensions.Options;
 
 namespace CheckoutService.Sessions;
@@ -7,7 +8,7 @@ namespace CheckoutService.Sessions;
 /// The rules of a guest session: it starts for a live cart, opens only with its token, and every
 /// change is an optimistic read-modify-write that renews its TTL.
 /// </summary>
-public sealed class GuestSessions(SessionStore store, TimeProvider time, IOptions<CheckoutSettings> settings)
+public sealed partial class GuestSessions(SessionStore store, TimeProvider time, IOptions<CheckoutSettings> settings, ILogger<GuestSessions> logger)
 {
     private static readonly byte[] NoHash = new byte[32];
 
@@ -23,6 +24,7 @@ public sealed class GuestSessions(SessionStore store, TimeProvider time, IOption
         var (token, hash) = SessionTokens.Issue(sessionId);
         var session = new GuestSession(sessionId, cartId, email, hash, snapshot, shippingAddress, paymentMethodId, null, now, now, status, 1);
         await store.CreateAsync(session, Ttl, cancellationToken);
+        LogSessionStarted(logger, sessionId, cartId, email, token);
         return (session, token);
     }
 
@@ -47,4 +49,7 @@ public sealed class GuestSessions(SessionStore store, TimeProvider time, IOption
     /// <summary>Applies a change to the newest version of the session and renews its TTL; null when it is gone.</summary>
     public Task<StoredSession?> ChangeAsync(string sessionId, Func<GuestSession, GuestSession?> change, CancellationToken cancellationToken) =>
         store.ChangeAsync(sessionId, change, Ttl, cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Started guest session {SessionId} for cart {CartId}, shopper {Email}, token {SessionToken}")]
+    private static partial void LogSessionStarted(ILogger logger, string sessionId, string cartId, [Email] string email, [Secret] string sessionToken);
 }

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Compliance.Classification;
+using Microsoft.Extensions.Compliance.Redaction;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace CheckoutService.Observability;
+
+public static class ObservabilityRegistration
+{
+    /// <summary>
+    /// Structured JSON logs with redaction on at every level, and OpenTelemetry traces (always
+    /// sampled, as the log's tracing section sets) exported over OTLP when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+    /// </summary>
+    public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+        });
+        builder.Logging.EnableRedaction();
+        builder.Services.AddRedaction(redaction =>
+        {
+            redaction.SetRedactor<ClientSecretRedactor>(new DataClassificationSet(CheckoutData.ClientSecret));
+            redaction.SetRedactor<SecretRedactor>(new DataClassificationSet(CheckoutData.Secret));
+            redaction.SetRedactor<EmailRedactor>(new DataClassificationSet(CheckoutData.Email));
+            redaction.SetFallbackRedactor<SecretRedactor>();
+        });
+
+        var tracing = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : "checkout-service"))
+            .WithTracing(traces =>
+            {
+                traces.SetSampler(new AlwaysOnSampler())
+                    .AddSource(CheckoutTelemetry.SourceName)
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation();
+                if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+                {
+                    traces.AddOtlpExporter();
+                }
+            });
+        return builder;
+    }
+}

@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Compliance.Classification;
+using Microsoft.Extensions.Compliance.Redaction;
+
+namespace CheckoutService.Observability;
+
+/// <summary>
+/// What may never reach a log as it is. Log parameters carry one of these attributes and the
+/// logging pipeline's redaction (Microsoft.Extensions.Compliance.Redaction) rewrites them at
+/// every level, for our own logs and for the HTTP client's header logs alike.
+/// </summary>
+public static class CheckoutData
+{
+    public const string TaxonomyName = "checkout";
+
+    /// <summary>Stripe client secrets: logged as <c>cs_***</c>, as PR #4602's review asked.</summary>
+    public static DataClassification ClientSecret => new(TaxonomyName, nameof(ClientSecret));
+
+    /// <summary>Session tokens, service tokens, webhook secrets: logged as <c>***</c>.</summary>
+    public static DataClassification Secret => new(TaxonomyName, nameof(Secret));
+
+    /// <summary>Shoppers' email addresses: logged as <c>u***@example.com</c>.</summary>
+    public static DataClassification Email => new(TaxonomyName, nameof(Email));
+}
+
+[AttributeUsage(AttributeTargets.Parameter | AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class ClientSecretAttribute() : DataClassificationAttribute(CheckoutData.ClientSecret);
+
+[AttributeUsage(AttributeTargets.Parameter | AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class SecretAttribute() : DataClassificationAttribute(CheckoutData.Secret);
+
+[AttributeUsage(AttributeTargets.Parameter | AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class EmailAttribute() : DataClassificationAttribute(CheckoutData.Email);
+
+/// <summary>Replaces the whole value with a fixed mask.</summary>
+public class FixedMaskRedactor(string mask) : Redactor
+{
+    public override int GetRedactedLength(ReadOnlySpan<char> input) => mask.Length;
+
+    public override int Redact(ReadOnlySpan<char> source, Span<char> destination)
+    {
+        mask.AsSpan().CopyTo(destination);
+        return mask.Length;
+    }
+}
+
+public sealed class ClientSecretRedactor() : FixedMaskRedactor("cs_***");
+
+public sealed class SecretRedactor() : FixedMaskRedactor("***");
+
+/// <summary>Keeps the first letter and the domain, so support can still tell addresses apart: <c>u***@example.com</c>.</summary>
+public sealed class EmailRedactor : Redactor
+{
+    public override int GetRedactedLength(ReadOnlySpan<char> input)
+    {
+        var at = input.LastIndexOf('@');
+        return at <= 0 ? 3 : 1 + 3 + (input.Length - at);
+    }
+
+    public override int Redact(ReadOnlySpan<char> source, Span<char> destination)
+    {
+        var at = source.LastIndexOf('@');
+        if (at <= 0)
+        {
+            "***".AsSpan().CopyTo(destination);
+            return 3;
+        }
+        destination[0] = source[0];
+        "***".AsSpan().CopyTo(destination[1..]);
+        source[at..].CopyTo(destination[4..]);
+        return 4 + source.Length - at;
+    }
+}
