@@ -26,12 +26,13 @@ public sealed class EmbeddedGatewaySimulator : IAsyncDisposable
 
     public GatewaySimulator Simulator => _app.Services.GetRequiredService<GatewaySimulator>();
 
-    public static EmbeddedGatewaySimulator Start(Action<SimulatorOptions>? configure = null)
+    /// <param name="time">The clock for the ledger's and the call log's timestamps (the host's, so tests can fake it).</param>
+    public static EmbeddedGatewaySimulator Start(Action<SimulatorOptions>? configure = null, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddGatewaySimulator(configure);
+        builder.Services.AddGatewaySimulator(configure, time);
         var app = builder.Build();
         app.MapGatewaySimulator();
         app.StartAsync().GetAwaiter().GetResult();

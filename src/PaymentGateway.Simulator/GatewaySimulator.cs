@@ -8,8 +8,9 @@ namespace PaymentGateway.Simulator;
 /// The state behind the simulated svc-payment-gateway: intents by idempotency key, charges per
 /// cart, and deterministic faults chosen by the payment method id:
 /// <c>pm_..._declined</c> is refused at confirm, <c>pm_..._flaky</c> fails the first create
-/// attempt for each idempotency key (as the log's Stripe-maintenance trace shows), <c>pm_..._down</c>
-/// fails every call.
+/// attempt for each idempotency key (as the log's Stripe-maintenance trace shows),
+/// <c>pm_..._timeout</c> creates the intent on the first attempt but never answers it (the
+/// caller must find out what happened), <c>pm_..._down</c> fails every call.
 /// </summary>
 public sealed class GatewaySimulator(TimeProvider time)
 {
@@ -28,6 +29,18 @@ public sealed class GatewaySimulator(TimeProvider time)
     public sealed record Created(IntentRecord Intent, string ClientSecret) : Outcome;
     public sealed record Confirmed(IntentRecord Intent) : Outcome;
     public sealed record Failed(int StatusCode, GatewayError Error) : Outcome;
+    /// <summary>Done, but the answer is lost: the HTTP layer holds the call until the caller gives up.</summary>
+    public sealed record Hang : Outcome;
+
+    /// <summary>One call as it arrived, for tests to count attempts and measure backoff.</summary>
+    public sealed record GatewayCall(string Path, string IdempotencyKey, int RetryAttempt, DateTimeOffset At);
+
+    private readonly ConcurrentQueue<GatewayCall> _calls = new();
+
+    public IReadOnlyList<GatewayCall> Calls => [.. _calls];
+
+    public void Record(string path, string idempotencyKey, int retryAttempt) =>
+        _calls.Enqueue(new GatewayCall(path, idempotencyKey, retryAttempt, time.GetUtcNow()));
 
     public static Failed Unavailable() =>
         new(502, new GatewayError("UPSTREAM_UNAVAILABLE", "Stripe API is temporarily unavailable"));
@@ -43,6 +56,7 @@ public sealed class GatewaySimulator(TimeProvider time)
         {
             return new Failed(502, new GatewayError("UPSTREAM_TIMEOUT", "Stripe API did not respond in time"));
         }
+        var loseTheAnswer = request.PaymentMethodId.EndsWith("_timeout", StringComparison.Ordinal) && _flakyKeysSeen.TryAdd(idempotencyKey, true);
         lock (_gate)
         {
             if (_intentByKey.TryGetValue(idempotencyKey, out var existingId))
@@ -62,11 +76,11 @@ public sealed class GatewaySimulator(TimeProvider time)
                 time.GetUtcNow());
             _intents[intent.IntentId] = intent;
             _intentByKey[idempotencyKey] = intent.IntentId;
-            return new Created(intent, ClientSecretOf(intent.IntentId));
+            return loseTheAnswer ? new Hang() : new Created(intent, ClientSecretOf(intent.IntentId));
         }
     }
 
-    public Outcome ConfirmIntent(ConfirmIntentRequest request)
+    public Outcome ConfirmIntent(ConfirmIntentRequest request, string idempotencyKey)
     {
         ArgumentNullException.ThrowIfNull(request);
         lock (_gate)
@@ -74,6 +88,10 @@ public sealed class GatewaySimulator(TimeProvider time)
             if (!_intents.TryGetValue(request.IntentId, out var intent))
             {
                 return new Failed(404, new GatewayError("INTENT_NOT_FOUND", $"No such payment intent: {request.IntentId}"));
+            }
+            if (idempotencyKey.Length > 0)
+            {
+                _intentByKey.TryAdd(idempotencyKey, intent.IntentId); // the look-up answers for confirm keys too
             }
             if (IsDown(intent.PaymentMethodId) is { } down)
             {

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using PaymentGateway.Contracts;
@@ -20,9 +21,9 @@ public sealed class SimulatorOptions
 
 public static class SimulatorApi
 {
-    public static IServiceCollection AddGatewaySimulator(this IServiceCollection services, Action<SimulatorOptions>? configure = null)
+    public static IServiceCollection AddGatewaySimulator(this IServiceCollection services, Action<SimulatorOptions>? configure = null, TimeProvider? time = null)
     {
-        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(time ?? TimeProvider.System);
         services.AddSingleton(sp => new GatewaySimulator(sp.GetRequiredService<TimeProvider>())
         {
             Latency = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SimulatorOptions>>().Value.Latency,
@@ -47,21 +48,31 @@ public static class SimulatorApi
         return app;
     }
 
-    private static IResult CreateIntent(CreateIntentRequest request, HttpContext context, GatewaySimulator simulator) =>
-        request is not { PaymentMethodId: not null, Currency: not null, Metadata.CartId: not null } || request.Amount <= 0
-            ? TypedResults.BadRequest(new GatewayError("INVALID_REQUEST", "amount, currency, payment_method_id and metadata.cart_id are required"))
-            : simulator.CreateIntent(request, IdempotencyKey(context)) switch
+    private static async Task<IResult> CreateIntent(CreateIntentRequest request, HttpContext context, GatewaySimulator simulator)
+    {
+        var outcome = request is not { PaymentMethodId: not null, Currency: not null, Metadata.CartId: not null } || request.Amount <= 0
+            ? null
+            : simulator.CreateIntent(request, IdempotencyKey(context));
+        if (outcome is GatewaySimulator.Hang)
         {
+            // Stripe did the work but the answer never comes back: hold the call until the caller gives up.
+            await Task.Delay(Timeout.InfiniteTimeSpan, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            return TypedResults.Empty;
+        }
+        return outcome switch
+        {
+            null => TypedResults.BadRequest(new GatewayError("INVALID_REQUEST", "amount, currency, payment_method_id and metadata.cart_id are required")),
             GatewaySimulator.Created created => Respond(context, new CreateIntentResponse(
                 created.Intent.IntentId, created.Intent.Status, created.ClientSecret, created.Intent.Amount,
                 created.Intent.Currency, ["card"])),
             var other => Fail(other),
         };
+    }
 
     private static IResult ConfirmIntent(ConfirmIntentRequest request, HttpContext context, GatewaySimulator simulator) =>
         request.IntentId is null
             ? TypedResults.BadRequest(new GatewayError("INVALID_REQUEST", "intent_id is required"))
-            : simulator.ConfirmIntent(request) switch
+            : simulator.ConfirmIntent(request, IdempotencyKey(context)) switch
         {
             GatewaySimulator.Confirmed confirmed => Respond(context, new ConfirmIntentResponse(
                 confirmed.Intent.IntentId, confirmed.Intent.Status, confirmed.Intent.Amount, confirmed.Intent.Currency,
@@ -69,7 +80,7 @@ public static class SimulatorApi
             var other => Fail(other),
         };
 
-    private static IResult FindIntent(string idempotencyKey, GatewaySimulator simulator) =>
+    private static IResult FindIntent([FromQuery(Name = "idempotency_key")] string idempotencyKey, GatewaySimulator simulator) =>
         simulator.FindByIdempotencyKey(idempotencyKey) is { } intent
             ? TypedResults.Ok(intent)
             : TypedResults.NotFound(new GatewayError("INTENT_NOT_FOUND", "No intent was created under that idempotency key"));
@@ -79,7 +90,7 @@ public static class SimulatorApi
             ? TypedResults.Ok(intent)
             : TypedResults.NotFound(new GatewayError("INTENT_NOT_FOUND", $"No such payment intent: {intentId}"));
 
-    private static LedgerResponse Ledger(string cartId, GatewaySimulator simulator) => simulator.Ledger(cartId);
+    private static LedgerResponse Ledger([FromQuery(Name = "cart_id")] string cartId, GatewaySimulator simulator) => simulator.Ledger(cartId);
 
     private static Ok<T> Respond<T>(HttpContext context, T body)
     {
@@ -110,10 +121,14 @@ public static class SimulatorApi
     private static async ValueTask<object?> AddLatency(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var services = context.HttpContext.RequestServices;
-        var latency = services.GetRequiredService<GatewaySimulator>().Latency;
+        var simulator = services.GetRequiredService<GatewaySimulator>();
+        var request = context.HttpContext.Request;
+        simulator.Record(request.Path, request.Headers["Idempotency-Key"].ToString(),
+            int.TryParse(request.Headers["X-Retry-Attempt"], System.Globalization.CultureInfo.InvariantCulture, out var attempt) ? attempt : 0);
+        var latency = simulator.Latency;
         if (latency > TimeSpan.Zero)
         {
-            await Task.Delay(latency, services.GetRequiredService<TimeProvider>(), context.HttpContext.RequestAborted);
+            await Task.Delay(latency, TimeProvider.System, context.HttpContext.RequestAborted);
         }
         return await next(context);
     }

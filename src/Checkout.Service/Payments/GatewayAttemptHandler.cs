@@ -19,6 +19,12 @@ internal sealed class GatewayAttemptHandler : DelegatingHandler
 {
     public const string RetryAttemptHeader = "X-Retry-Attempt";
 
+    /// <summary>Who is asking, carried over to the look-up; nothing about the original body.</summary>
+    private static readonly HashSet<string> IdentityHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "X-Service-Auth", "X-Request-ID", "X-Trace-ID", "X-Source-Service", "X-Source-Version",
+    };
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var context = request.GetResilienceContext();
@@ -71,7 +77,7 @@ internal sealed class GatewayAttemptHandler : DelegatingHandler
         }
         using var lookup = new HttpRequestMessage(HttpMethod.Get,
             new Uri(request.RequestUri, "/api/v1/intents?idempotency_key=" + Uri.EscapeDataString(keys.First())));
-        foreach (var header in request.Headers.Where(h => h.Key is not ("Idempotency-Key" or RetryAttemptHeader)))
+        foreach (var header in request.Headers.Where(h => IdentityHeaders.Contains(h.Key)))
         {
             lookup.Headers.TryAddWithoutValidation(header.Key, header.Value);
         }

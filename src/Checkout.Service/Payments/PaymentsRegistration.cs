@@ -36,14 +36,14 @@ internal sealed class GatewayEndpoint : IAsyncDisposable
 {
     private readonly EmbeddedGatewaySimulator? _embedded;
 
-    public GatewayEndpoint(IOptions<CheckoutSettings> settings)
+    public GatewayEndpoint(IOptions<CheckoutSettings> settings, TimeProvider time)
     {
         if (settings.Value.PaymentGatewayUrl is { Length: > 0 } url)
         {
             BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/");
             return;
         }
-        _embedded = EmbeddedGatewaySimulator.Start(o => o.ServiceToken = settings.Value.PaymentGatewayServiceToken);
+        _embedded = EmbeddedGatewaySimulator.Start(o => o.ServiceToken = settings.Value.PaymentGatewayServiceToken, time);
         BaseAddress = _embedded.BaseAddress;
     }
 

@@ -1,0 +1,132 @@
+using System.Net;
+using CheckoutService.Checkout;
+using CheckoutService.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+using PaymentGateway.Simulator;
+
+namespace CheckoutService.IntegrationTests;
+
+/// <summary>
+/// The gateway's bad moments on a fake clock, with the log's real settings: 8 s attempts,
+/// 3 retries at 1 s / 2 s / 4 s, and the breaker. Each test has its own host, so breaker state
+/// never leaks between them.
+/// </summary>
+public sealed class PaymentResilienceTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
+    private readonly CheckoutApp _app;
+
+    public PaymentResilienceTests()
+    {
+        _app = new CheckoutApp { Clock = _clock };
+        _app.Settings["PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS"] = "1000";
+    }
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    private GatewaySimulator Gateway => _app.Gateway;
+
+    /// <summary>Runs a checkout while moving the fake clock, so backoff and timeouts elapse in milliseconds.</summary>
+    private async Task<Reply> CheckoutAsync(ShopperClient shopper, string cartId, string paymentMethodId)
+    {
+        var checkout = shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId, paymentMethodId));
+        while (!checkout.IsCompleted)
+        {
+            _clock.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.WhenAny(checkout, Task.Delay(TimeSpan.FromMilliseconds(2), TimeProvider.System, TestContext.Current.CancellationToken));
+        }
+        return await checkout;
+    }
+
+    private IReadOnlyList<GatewaySimulator.GatewayCall> Calls(string cartId, string paymentMethodId, string operation) =>
+        [.. Gateway.Calls.Where(c => c.IdempotencyKey == PlaceOrder.GatewayKey(cartId, 1, paymentMethodId) + ":" + operation)];
+
+    [Fact]
+    public async Task GatewayDown_Is502AfterOnePlusMaxRetriesAttempts_At1s2s4s()
+    {
+        using var shopper = _app.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+
+        var reply = await CheckoutAsync(shopper, cartId, "pm_stripe_1a2b_down");
+
+        Assert.Equal(HttpStatusCode.BadGateway, reply.Status);
+        Assert.Equal("2", reply.Header("Retry-After"));
+        var attempts = Calls(cartId, "pm_stripe_1a2b_down", "create");
+        Assert.Equal([0, 1, 2, 3], attempts.Select(a => a.RetryAttempt));
+        var gaps = attempts.Zip(attempts.Skip(1), (a, b) => b.At - a.At).ToList();
+        Assert.Collection(gaps,
+            g => Assert.InRange(g.TotalMilliseconds, 1000, 1400),
+            g => Assert.InRange(g.TotalMilliseconds, 2000, 2400),
+            g => Assert.InRange(g.TotalMilliseconds, 4000, 4400));
+        Assert.Equal(0, Gateway.Ledger(cartId).Charges);
+    }
+
+    [Fact]
+    public async Task Gateway502Once_IsRetriedAfter1s_And201WithOneCharge()
+    {
+        using var shopper = _app.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+
+        var reply = await CheckoutAsync(shopper, cartId, "pm_stripe_4f9c_flaky");
+
+        Assert.Equal(HttpStatusCode.Created, reply.Status);
+        Assert.Equal([0, 1], Calls(cartId, "pm_stripe_4f9c_flaky", "create").Select(a => a.RetryAttempt));
+        Assert.Equal(1, Gateway.Ledger(cartId).Charges);
+    }
+
+    [Fact]
+    public async Task CreateTimesOut_TheRetryAsksWhatHappened_And201WithOneIntentAndOneCharge()
+    {
+        using var shopper = _app.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+
+        var reply = await CheckoutAsync(shopper, cartId, "pm_stripe_9e8d_timeout");
+
+        Assert.Equal(HttpStatusCode.Created, reply.Status);
+        Assert.Single(Calls(cartId, "pm_stripe_9e8d_timeout", "create")); // the retry was answered by the look-up
+        Assert.Contains(Gateway.Calls, c => c.Path == "/api/v1/intents");
+        var ledger = Gateway.Ledger(cartId);
+        Assert.Single(ledger.Intents);
+        Assert.Equal(1, ledger.Charges);
+    }
+
+    [Fact]
+    public async Task Decline_Is402AfterOneAttempt()
+    {
+        using var shopper = _app.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+
+        var reply = await CheckoutAsync(shopper, cartId, "pm_stripe_4000_declined");
+
+        Assert.Equal(HttpStatusCode.PaymentRequired, reply.Status);
+        Assert.Single(Calls(cartId, "pm_stripe_4000_declined", "confirm"));
+        Assert.Equal(0, Gateway.Ledger(cartId).Charges);
+    }
+
+    [Fact]
+    public async Task Breaker_OpensOnSustainedFailure_FailsFast_ThenAProbeClosesIt()
+    {
+        using var shopper = _app.Shopper();
+        for (var i = 0; i < 2; i++)
+        {
+            var failing = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+            Assert.Equal(HttpStatusCode.BadGateway, (await CheckoutAsync(shopper, failing, "pm_stripe_x_down")).Status);
+        }
+        var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+        var callsBefore = Gateway.Calls.Count;
+
+        var fastFailure = await CheckoutAsync(shopper, cartId, "pm_stripe_good");
+
+        Assert.Equal(HttpStatusCode.BadGateway, fastFailure.Status);
+        Assert.Equal("PAYMENT_GATEWAY_UNAVAILABLE", fastFailure.Error);
+        Assert.Equal(callsBefore, Gateway.Calls.Count); // the open breaker did not call the gateway
+
+        _clock.Advance(TimeSpan.FromSeconds(16));
+        var afterBreak = await CheckoutAsync(shopper, cartId, "pm_stripe_good");
+
+        Assert.Equal(HttpStatusCode.Created, afterBreak.Status);
+        Assert.Equal(1, Gateway.Ledger(cartId).Charges);
+    }
+}
