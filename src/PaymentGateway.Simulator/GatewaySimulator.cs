@@ -25,6 +25,9 @@ public sealed class GatewaySimulator(TimeProvider time)
     /// <summary>While true every create and confirm answers 502, whatever the card: Stripe in maintenance.</summary>
     public bool InOutage { get; set; }
 
+    /// <summary>While true intents are created but every confirm answers 502.</summary>
+    public bool ConfirmsFail { get; set; }
+
     public abstract record Outcome;
     public sealed record Created(IntentRecord Intent, string ClientSecret) : Outcome;
     public sealed record Confirmed(IntentRecord Intent) : Outcome;
@@ -33,14 +36,14 @@ public sealed class GatewaySimulator(TimeProvider time)
     public sealed record Hang : Outcome;
 
     /// <summary>One call as it arrived, for tests to count attempts and measure backoff.</summary>
-    public sealed record GatewayCall(string Path, string IdempotencyKey, int RetryAttempt, DateTimeOffset At);
+    public sealed record GatewayCall(string Path, string IdempotencyKey, int RetryAttempt, string? TraceParent, DateTimeOffset At);
 
     private readonly ConcurrentQueue<GatewayCall> _calls = new();
 
     public IReadOnlyList<GatewayCall> Calls => [.. _calls];
 
-    public void Record(string path, string idempotencyKey, int retryAttempt) =>
-        _calls.Enqueue(new GatewayCall(path, idempotencyKey, retryAttempt, time.GetUtcNow()));
+    public void Record(string path, string idempotencyKey, int retryAttempt, string? traceParent) =>
+        _calls.Enqueue(new GatewayCall(path, idempotencyKey, retryAttempt, traceParent, time.GetUtcNow()));
 
     public static Failed Unavailable() =>
         new(502, new GatewayError("UPSTREAM_UNAVAILABLE", "Stripe API is temporarily unavailable"));
@@ -96,6 +99,10 @@ public sealed class GatewaySimulator(TimeProvider time)
             if (IsDown(intent.PaymentMethodId) is { } down)
             {
                 return down;
+            }
+            if (ConfirmsFail)
+            {
+                return Unavailable();
             }
             switch (intent.Status)
             {

@@ -124,7 +124,8 @@ public static class SimulatorApi
         var simulator = services.GetRequiredService<GatewaySimulator>();
         var request = context.HttpContext.Request;
         simulator.Record(request.Path, request.Headers["Idempotency-Key"].ToString(),
-            int.TryParse(request.Headers["X-Retry-Attempt"], System.Globalization.CultureInfo.InvariantCulture, out var attempt) ? attempt : 0);
+            int.TryParse(request.Headers["X-Retry-Attempt"], System.Globalization.CultureInfo.InvariantCulture, out var attempt) ? attempt : 0,
+            request.Headers["traceparent"].FirstOrDefault());
         var latency = simulator.Latency;
         if (latency > TimeSpan.Zero)
         {

@@ -29,16 +29,8 @@ public sealed class PaymentResilienceTests : IAsyncLifetime
     private GatewaySimulator Gateway => _app.Gateway;
 
     /// <summary>Runs a checkout while moving the fake clock, so backoff and timeouts elapse in milliseconds.</summary>
-    private async Task<Reply> CheckoutAsync(ShopperClient shopper, string cartId, string paymentMethodId)
-    {
-        var checkout = shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId, paymentMethodId));
-        while (!checkout.IsCompleted)
-        {
-            _clock.Advance(TimeSpan.FromMilliseconds(50));
-            await Task.WhenAny(checkout, Task.Delay(TimeSpan.FromMilliseconds(2), TimeProvider.System, TestContext.Current.CancellationToken));
-        }
-        return await checkout;
-    }
+    private Task<Reply> CheckoutAsync(ShopperClient shopper, string cartId, string paymentMethodId) =>
+        _clock.WhileAdvancingAsync(shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId, paymentMethodId)));
 
     private IReadOnlyList<GatewaySimulator.GatewayCall> Calls(string cartId, string paymentMethodId, string operation) =>
         [.. Gateway.Calls.Where(c => c.IdempotencyKey == PlaceOrder.GatewayKey(cartId, 1, paymentMethodId) + ":" + operation)];
