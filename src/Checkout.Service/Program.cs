@@ -10,7 +10,8 @@ using CheckoutService.Payments;
 using CheckoutService.Sessions;
 using CheckoutService.Storage;
 
-var builder = WebApplication.CreateSlimBuilder(args);
+// The content root is the app's folder, so appsettings.json is found wherever the service is started from.
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 if (string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(builder.Configuration["urls"]))
 {
     builder.WebHost.UseUrls("http://127.0.0.1:8080");

@@ -20,9 +20,10 @@ public static class ObservabilityRegistration
         {
             o.IncludeScopes = true;
             o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
         });
-        builder.Logging.EnableRedaction();
+        // No discriminator: it would append the field name to the value before redaction (u***@example.com:Email).
+        builder.Logging.EnableRedaction(o => o.ApplyDiscriminator = false);
         builder.Services.AddRedaction(redaction =>
         {
             redaction.SetRedactor<ClientSecretRedactor>(new DataClassificationSet(CheckoutData.ClientSecret));

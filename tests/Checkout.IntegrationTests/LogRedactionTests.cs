@@ -1,0 +1,62 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using CheckoutService.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+
+namespace CheckoutService.IntegrationTests;
+
+/// <summary>Every log line at Trace level, from our code and the frameworks', holds no secret and no whole email.</summary>
+public sealed class LogRedactionTests : IAsyncLifetime
+{
+    private const string ServiceToken = "svc_tok_checkout_7f8e9d_do_not_log";
+    private readonly CheckoutApp _app;
+
+    public LogRedactionTests()
+    {
+        _app = new CheckoutApp
+        {
+            ReplaceServices = services => services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging()),
+        };
+        _app.Settings["PAYMENT_GATEWAY_SERVICE_TOKEN"] = ServiceToken;
+        foreach (var category in new[] { "Default", "Microsoft", "Microsoft.AspNetCore", "System.Net.Http.HttpClient", "Microsoft.Extensions.Http" })
+        {
+            _app.Settings[$"Logging:LogLevel:{category}"] = "Trace";
+        }
+    }
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    [Fact]
+    public async Task FullCheckouts_AtTraceLevel_LogNoSecretTokenOrUnmaskedEmail()
+    {
+        using var shopper = _app.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-CHARGER-65W", 1));
+        var (sessionId, token) = await shopper.StartSessionAsync(cartId, "user4827@example.com");
+        await shopper.SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/shipping-address", ShopperClient.Springfield.DeepClone(), token);
+        var placed = await shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId, "pm_stripe_4f9c_flaky"), token);
+        var secondCart = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+        var declined = await shopper.CheckoutAsync(ShopperClient.CheckoutBody(secondCart, "pm_x_declined", "shopper.test@example.com"));
+        Assert.Equal(HttpStatusCode.Created, placed.Status);
+        Assert.Equal(HttpStatusCode.PaymentRequired, declined.Status);
+
+        var records = _app.Services.GetFakeLogCollector().GetSnapshot();
+        var lines = records.Select(r => $"{r.Message} {string.Join(" ", r.StructuredState?.Select(kv => $"{kv.Key}={kv.Value}") ?? [])} {r.Exception}").ToList();
+
+        Assert.Contains(records, r => r.Level == LogLevel.Trace); // the framework's Trace logs were on
+        Assert.Contains(lines, l => l.Contains("cs_***", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("shopper u***@example.com,", StringComparison.Ordinal));
+        Assert.All(lines, line =>
+        {
+            Assert.DoesNotContain("_secret_", line, StringComparison.Ordinal);
+            Assert.DoesNotContain(token, line, StringComparison.Ordinal);
+            Assert.DoesNotContain(ServiceToken, line, StringComparison.Ordinal);
+            Assert.DoesNotContain("user4827@example.com", line, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("shopper.test@example.com", line, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain((string)placed.Body!["confirmation_token"]!, line, StringComparison.Ordinal);
+        });
+    }
+}
