@@ -5,7 +5,7 @@ using CheckoutService.IntegrationTests.Infrastructure;
 namespace CheckoutService.IntegrationTests;
 
 /// <summary>The log's Kong settings, enforced by the service and checked over HTTP.</summary>
-public sealed class EdgeProtectionTests : IAsyncLifetime
+public sealed class EdgeProtectionTests : IAsyncDisposable
 {
     private readonly CheckoutApp _app = new();
 
@@ -14,8 +14,6 @@ public sealed class EdgeProtectionTests : IAsyncLifetime
         _app.Settings["RATE_LIMIT_CHECKOUT_PER_MINUTE"] = "10";
         _app.Settings["RATE_LIMIT_SESSION_READS_PER_MINUTE"] = "30";
     }
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 

@@ -72,7 +72,7 @@ public class IdempotencyTests(CheckoutApp app) : IClassFixture<CheckoutApp>
 }
 
 /// <summary>Its own host, because it slows the gateway down or takes it out.</summary>
-public sealed class IdempotencyInFlightTests : IAsyncLifetime
+public sealed class IdempotencyInFlightTests : IAsyncDisposable
 {
     [Fact]
     public async Task Checkout_GatewayFailsThenRetryWithTheSameKey_CreatesTheOrderAndChargesOnce()
@@ -94,8 +94,6 @@ public sealed class IdempotencyInFlightTests : IAsyncLifetime
     }
 
     private readonly CheckoutApp _app = new();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 

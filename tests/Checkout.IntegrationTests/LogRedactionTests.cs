@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Testing;
 namespace CheckoutService.IntegrationTests;
 
 /// <summary>Every log line at Trace level, from our code and the frameworks', holds no secret and no whole email.</summary>
-public sealed class LogRedactionTests : IAsyncLifetime
+public sealed class LogRedactionTests : IAsyncDisposable
 {
     private const string ServiceToken = "svc_tok_checkout_7f8e9d_do_not_log";
     private readonly CheckoutApp _app;
@@ -25,8 +25,6 @@ public sealed class LogRedactionTests : IAsyncLifetime
             _app.Settings[$"Logging:LogLevel:{category}"] = "Trace";
         }
     }
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 

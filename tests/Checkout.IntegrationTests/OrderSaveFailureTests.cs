@@ -7,7 +7,7 @@ using PaymentGateway.Contracts;
 namespace CheckoutService.IntegrationTests;
 
 /// <summary>A charge whose order cannot be saved is voided, and the shopper can simply retry.</summary>
-public sealed class OrderSaveFailureTests : IAsyncLifetime
+public sealed class OrderSaveFailureTests : IAsyncDisposable
 {
     private readonly FlakyOrderStore _orders = new();
     private readonly CheckoutApp _app;
@@ -20,8 +20,6 @@ public sealed class OrderSaveFailureTests : IAsyncLifetime
             return _orders;
         }),
     };
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 

@@ -8,7 +8,7 @@ using PaymentGateway.Contracts;
 namespace CheckoutService.IntegrationTests;
 
 /// <summary>Payments that half happen: nothing is marked paid that was not, and nothing is charged twice.</summary>
-public sealed class PaymentRecoveryTests : IAsyncLifetime
+public sealed class PaymentRecoveryTests : IAsyncDisposable
 {
     private readonly FakeTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
     private readonly CheckoutApp _app;
@@ -18,8 +18,6 @@ public sealed class PaymentRecoveryTests : IAsyncLifetime
         _app = new CheckoutApp { Clock = _clock };
         _app.Settings["GUEST_SESSION_TTL_SECONDS"] = "60";
     }
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 

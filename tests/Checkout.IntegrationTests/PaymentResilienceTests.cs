@@ -11,7 +11,7 @@ namespace CheckoutService.IntegrationTests;
 /// 3 retries at 1 s / 2 s / 4 s, and the breaker. Each test has its own host, so breaker state
 /// never leaks between them.
 /// </summary>
-public sealed class PaymentResilienceTests : IAsyncLifetime
+public sealed class PaymentResilienceTests : IAsyncDisposable
 {
     private readonly FakeTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
     private readonly CheckoutApp _app;
@@ -21,8 +21,6 @@ public sealed class PaymentResilienceTests : IAsyncLifetime
         _app = new CheckoutApp { Clock = _clock };
         _app.Settings["PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS"] = "1000";
     }
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 

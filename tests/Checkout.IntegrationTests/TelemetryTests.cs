@@ -8,7 +8,7 @@ using OpenTelemetry.Trace;
 namespace CheckoutService.IntegrationTests;
 
 /// <summary>The spans operators read in APM: captured with OpenTelemetry's in-memory exporter.</summary>
-public sealed class TelemetryTests : IAsyncLifetime
+public sealed class TelemetryTests : IAsyncDisposable
 {
     private readonly List<Activity> _spans = [];
     private readonly CheckoutApp _app;
@@ -17,8 +17,6 @@ public sealed class TelemetryTests : IAsyncLifetime
     {
         ReplaceServices = services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans)),
     };
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
