@@ -3,10 +3,10 @@ using CheckoutService.Carts;
 using CheckoutService.Checkout;
 using CheckoutService.Edge;
 using CheckoutService.Idempotency;
-using CheckoutService.RateLimits;
 using CheckoutService.Observability;
 using CheckoutService.Orders;
 using CheckoutService.Payments;
+using CheckoutService.RateLimits;
 using CheckoutService.Sessions;
 using CheckoutService.Storage;
 

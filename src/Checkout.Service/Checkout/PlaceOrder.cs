@@ -1,12 +1,12 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using CheckoutService.Carts;
 using CheckoutService.Edge;
+using CheckoutService.Observability;
 using CheckoutService.Orders;
 using CheckoutService.Payments;
 using CheckoutService.Sessions;
-using System.Diagnostics;
-using CheckoutService.Observability;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
