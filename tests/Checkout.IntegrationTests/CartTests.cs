@@ -105,6 +105,19 @@ public class CartTests(CheckoutApp app) : IClassFixture<CheckoutApp>
     }
 
     [Fact]
+    public async Task SetQuantity_WithIfMatchStar_AppliesToAnyVersion()
+    {
+        using var shopper = app.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+        await SetQuantityAsync(shopper, cartId, "SKU-CAP-NVY", 1);
+
+        var reply = await SetQuantityAsync(shopper, cartId, "SKU-MUG-12OZ", 3, "*");
+
+        Assert.Equal(HttpStatusCode.OK, reply.Status);
+        Assert.Equal("\"3\"", reply.Header("ETag"));
+    }
+
+    [Fact]
     public async Task SetQuantity_Zero_RemovesTheLine()
     {
         using var shopper = app.Shopper();

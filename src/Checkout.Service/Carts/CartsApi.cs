@@ -86,7 +86,8 @@ public static class CartsApi
                 "Quantity must be a whole number from 0 to 99", "Integer 0-99; 0 removes the line");
         }
         long? ifVersion = null;
-        if (context.Request.Headers.IfMatch.Count > 0)
+        // "If-Match: *" asks only that the cart exists, which the store checks anyway.
+        if (context.Request.Headers.IfMatch is { Count: > 0 } ifMatch && ifMatch.ToString().Trim() != "*")
         {
             if (!TryParseETag(context.Request.Headers.IfMatch.ToString(), out var version))
             {
