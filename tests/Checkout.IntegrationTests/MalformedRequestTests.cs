@@ -105,6 +105,19 @@ public class MalformedRequestTests(CheckoutApp app) : IClassFixture<CheckoutApp>
     }
 
     [Fact]
+    public async Task Checkout_InvalidUtf8_Is400InvalidJson()
+    {
+        using var shopper = app.Shopper();
+        using var content = new ByteArrayContent([.. "{\"cart_id\":\"cart_1\",\"email\":\""u8, 0xff, 0xfe, .. "@x.co\"}"u8]);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        var reply = await Reply.ReadAsync(await shopper.Http.PostAsync("/api/v2/checkout/guest", content, TestContext.Current.CancellationToken));
+
+        Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
+        Assert.Equal("INVALID_JSON", reply.Error);
+    }
+
+    [Fact]
     public async Task UnknownRoute_Is404InTheSpecsShape()
     {
         using var shopper = app.Shopper();

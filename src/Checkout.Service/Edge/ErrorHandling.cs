@@ -34,8 +34,11 @@ internal sealed partial class ErrorHandling(ILogger<ErrorHandling> logger) : IEx
     /// </summary>
     private static IResult FromJson(JsonException json)
     {
-        // System.Text.Json wraps what its reader rejects in an internal JsonReaderException; a value of the wrong type it does not.
-        var isSyntaxError = json.InnerException?.GetType().Name == "JsonReaderException" || json.Path is null;
+        // A value of the wrong type comes with no inner exception (a converter refused it) or a bare
+        // InvalidOperationException (the reader was asked for another token type); broken JSON and
+        // broken UTF-8 come with the reader's or the decoder's exception inside.
+        var isTypeError = json.InnerException is null or InvalidOperationException { InnerException: null };
+        var isSyntaxError = !isTypeError || json.Path is null;
         if (!isSyntaxError && FieldPath.FromJsonPath(json.Path) is { Length: > 0 } field)
         {
             return ValidationFailed.One(field, "INVALID_TYPE", $"{field} has the wrong type", "See the API reference for the field's type");
