@@ -122,7 +122,7 @@ public sealed partial class PlaceOrder(
             return ApiError.Of(422, "CART_EMPTY", $"Cart {cartId} is empty");
         }
 
-        var shipping = SessionsApi.Normalized(address!);
+        var shipping = address!.Normalized();
         GuestSession? paying = null;
         var placed = false;
         try

@@ -3,7 +3,11 @@ using FluentValidation;
 
 namespace CheckoutService.Checkout;
 
-public sealed record ShippingAddress(string? Line1, string? Line2, string? City, string? State, string? Zip, string? Country);
+public sealed record ShippingAddress(string? Line1, string? Line2, string? City, string? State, string? Zip, string? Country)
+{
+    /// <summary>As kept on sessions and orders: upper-case state and country codes.</summary>
+    public ShippingAddress Normalized() => this with { State = State?.ToUpperInvariant(), Country = Country?.ToUpperInvariant() };
+}
 
 /// <summary>US shipping addresses: the only country guest checkout v2 ships to.</summary>
 public sealed class ShippingAddressValidator : AbstractValidator<ShippingAddress>

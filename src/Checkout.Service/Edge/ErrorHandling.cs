@@ -41,7 +41,7 @@ internal sealed partial class ErrorHandling(ILogger<ErrorHandling> logger) : IEx
         var isSyntaxError = !isTypeError || json.Path is null;
         if (!isSyntaxError && FieldPath.FromJsonPath(json.Path) is { Length: > 0 } field)
         {
-            return ValidationFailed.One(field, "INVALID_TYPE", $"{field} has the wrong type", "See the API reference for the field's type");
+            return ValidationFailed.One(field, Checkout.FieldCodes.InvalidType, $"{field} has the wrong type", "See the API reference for the field's type");
         }
         return ApiError.Of(400, "INVALID_JSON", "Request body is not valid JSON");
     }

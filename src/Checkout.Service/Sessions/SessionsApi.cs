@@ -87,7 +87,7 @@ public static class SessionsApi
         {
             return new ValidationFailed(ValidationFailed.ErrorsOf(validation, "shipping_address"));
         }
-        return await ChangeAsync(sessionId, authorization, sessions, time, s => s with { ShippingAddress = Normalized(address) }, cancellationToken);
+        return await ChangeAsync(sessionId, authorization, sessions, time, s => s with { ShippingAddress = address.Normalized() }, cancellationToken);
     }
 
     public static async Task<Results<Ok<SessionView>, ValidationFailed, ApiError>> SavePaymentMethod(
@@ -100,13 +100,6 @@ public static class SessionsApi
             return new ValidationFailed(ValidationFailed.ErrorsOf(validation));
         }
         return await ChangeAsync(sessionId, authorization, sessions, time, s => s with { PaymentMethodId = request.PaymentMethodId }, cancellationToken);
-    }
-
-    /// <summary>US addresses are kept with upper-case state and country codes.</summary>
-    public static ShippingAddress Normalized(ShippingAddress address)
-    {
-        ArgumentNullException.ThrowIfNull(address);
-        return address with { State = address.State?.ToUpperInvariant(), Country = address.Country?.ToUpperInvariant() };
     }
 
     private static async Task<Results<Ok<SessionView>, ValidationFailed, ApiError>> ChangeAsync(
