@@ -9,6 +9,7 @@ using CheckoutService.Payments;
 using CheckoutService.RateLimits;
 using CheckoutService.Sessions;
 using CheckoutService.Storage;
+using Microsoft.Extensions.Options;
 
 // The content root is the app's folder, so appsettings.json is found wherever the service is started from.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -24,6 +25,7 @@ builder.Services
     .AddEdgeProtections()
     .AddHealth()
     .AddSharedState()
+    .AddDatabase()
     .AddRateLimits()
     .AddCarts()
     .AddSessions()
@@ -46,4 +48,14 @@ app.MapSessions();
 app.MapCheckout();
 app.MapHealth();
 
-app.Run();
+try
+{
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (e is OptionsValidationException or InvalidOperationException { Source: "Microsoft.Extensions.Configuration.Binder" })
+{
+    // A bad setting is the operator's to fix: one line naming the variable, not a stack trace.
+    await Console.Error.WriteLineAsync("checkout-service did not start: " + e.Message);
+    return 1;
+}

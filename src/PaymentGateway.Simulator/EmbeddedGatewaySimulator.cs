@@ -27,7 +27,8 @@ public sealed class EmbeddedGatewaySimulator : IAsyncDisposable
     public GatewaySimulator Simulator => _app.Services.GetRequiredService<GatewaySimulator>();
 
     /// <param name="time">The clock for the ledger's and the call log's timestamps (the host's, so tests can fake it).</param>
-    public static EmbeddedGatewaySimulator Start(Action<SimulatorOptions>? configure = null, TimeProvider? time = null)
+    public static async Task<EmbeddedGatewaySimulator> StartAsync(
+        Action<SimulatorOptions>? configure = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -35,7 +36,7 @@ public sealed class EmbeddedGatewaySimulator : IAsyncDisposable
         builder.Services.AddGatewaySimulator(configure, time);
         var app = builder.Build();
         app.MapGatewaySimulator();
-        app.StartAsync().GetAwaiter().GetResult();
+        await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new EmbeddedGatewaySimulator(app, new Uri(address));
     }

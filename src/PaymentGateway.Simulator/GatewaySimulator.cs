@@ -14,7 +14,15 @@ namespace PaymentGateway.Simulator;
 /// </summary>
 public sealed class GatewaySimulator(TimeProvider time)
 {
+    /// <summary>Intents kept for look-ups and the ledger; the oldest go first, so a long load test cannot grow it without bound.</summary>
+    public int MaxIntents { get; init; } = 100_000;
+
+    /// <summary>Calls kept in the call log, newest last.</summary>
+    public int MaxCalls { get; init; } = 10_000;
+
     private readonly ConcurrentDictionary<string, IntentRecord> _intents = new(StringComparer.Ordinal);
+    private readonly Queue<string> _intentsByAge = new();
+    private readonly Dictionary<string, List<string>> _keysByIntent = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _intentByKey = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _flakyKeysSeen = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -39,11 +47,38 @@ public sealed class GatewaySimulator(TimeProvider time)
     public sealed record GatewayCall(string Path, string IdempotencyKey, int RetryAttempt, string? TraceParent, DateTimeOffset At);
 
     private readonly ConcurrentQueue<GatewayCall> _calls = new();
+    private readonly ConcurrentDictionary<TaskCompletionSource<GatewayCall>, Func<GatewayCall, bool>> _waiters = new();
 
     public IReadOnlyList<GatewayCall> Calls => [.. _calls];
 
-    public void Record(string path, string idempotencyKey, int retryAttempt, string? traceParent) =>
-        _calls.Enqueue(new GatewayCall(path, idempotencyKey, retryAttempt, traceParent, time.GetUtcNow()));
+    public void Record(string path, string idempotencyKey, int retryAttempt, string? traceParent)
+    {
+        var call = new GatewayCall(path, idempotencyKey, retryAttempt, traceParent, time.GetUtcNow());
+        _calls.Enqueue(call);
+        while (_calls.Count > MaxCalls && _calls.TryDequeue(out _))
+        {
+        }
+        foreach (var (waiter, matches) in _waiters)
+        {
+            if (matches(call) && _waiters.TryRemove(waiter, out _))
+            {
+                waiter.TrySetResult(call);
+            }
+        }
+    }
+
+    /// <summary>The first call, already made or still to come, that <paramref name="matches"/>: lets a test wait for the gateway to be reached.</summary>
+    public Task<GatewayCall> WaitForCallAsync(Func<GatewayCall, bool> matches)
+    {
+        ArgumentNullException.ThrowIfNull(matches);
+        var waiter = new TaskCompletionSource<GatewayCall>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _waiters[waiter] = matches;
+        if (_calls.FirstOrDefault(matches) is { } made && _waiters.TryRemove(waiter, out _))
+        {
+            waiter.TrySetResult(made);
+        }
+        return waiter.Task;
+    }
 
     public static Failed Unavailable() =>
         new(502, new GatewayError("UPSTREAM_UNAVAILABLE", "Stripe API is temporarily unavailable"));
@@ -79,6 +114,7 @@ public sealed class GatewaySimulator(TimeProvider time)
                 time.GetUtcNow());
             _intents[intent.IntentId] = intent;
             _intentByKey[idempotencyKey] = intent.IntentId;
+            ForgetOldest(intent.IntentId);
             return loseTheAnswer ? new Hang() : new Created(intent, ClientSecretOf(intent.IntentId));
         }
     }
@@ -92,9 +128,9 @@ public sealed class GatewaySimulator(TimeProvider time)
             {
                 return new Failed(404, new GatewayError("INTENT_NOT_FOUND", $"No such payment intent: {request.IntentId}"));
             }
-            if (idempotencyKey.Length > 0)
+            if (idempotencyKey.Length > 0 && _intentByKey.TryAdd(idempotencyKey, intent.IntentId))
             {
-                _intentByKey.TryAdd(idempotencyKey, intent.IntentId); // the look-up answers for confirm keys too
+                _keysByIntent[intent.IntentId].Add(idempotencyKey); // the look-up answers for confirm keys too
             }
             if (IsDown(intent.PaymentMethodId) is { } down)
             {
@@ -152,6 +188,29 @@ public sealed class GatewaySimulator(TimeProvider time)
     {
         var intents = _intents.Values.Where(i => i.CartId == cartId).OrderBy(i => i.CreatedAt).ToList();
         return new LedgerResponse(cartId, intents, intents.Count(i => i.ChargeId is not null));
+    }
+
+    /// <summary>Keeps the ledger under <see cref="MaxIntents"/>; called under the gate.</summary>
+    private void ForgetOldest(string newIntentId)
+    {
+        _intentsByAge.Enqueue(newIntentId);
+        _keysByIntent[newIntentId] = [_intents[newIntentId].IdempotencyKey];
+        while (_intentsByAge.Count > MaxIntents && _intentsByAge.TryDequeue(out var oldest))
+        {
+            _intents.TryRemove(oldest, out _);
+            if (_keysByIntent.Remove(oldest, out var keys))
+            {
+                foreach (var key in keys)
+                {
+                    _intentByKey.TryRemove(key, out _);
+                    _flakyKeysSeen.TryRemove(key, out _);
+                }
+            }
+        }
+        if (_flakyKeysSeen.Count > MaxIntents)
+        {
+            _flakyKeysSeen.Clear(); // keys whose retry never came; forgetting one only makes its next attempt fail once more
+        }
     }
 
     private Failed? IsDown(string paymentMethodId) =>

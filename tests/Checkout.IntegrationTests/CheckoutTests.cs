@@ -78,7 +78,7 @@ public class CheckoutTests(CheckoutApp app) : IClassFixture<CheckoutApp>
         Assert.Equal("paid", order.Status);
         Assert.Equal("IL", order.ShippingAddress.State);
         Assert.NotEqual((string)reply.Body["confirmation_token"]!, order.ConfirmationTokenHash);
-        Assert.Equal(CheckoutService.Edge.Ids.Hash((string)reply.Body["confirmation_token"]!), order.ConfirmationTokenHash);
+        Assert.Equal(CheckoutService.Edge.Sha256.Hex((string)reply.Body["confirmation_token"]!), order.ConfirmationTokenHash);
         var intent = Assert.Single(app.Gateway.Ledger(cartId).Intents);
         Assert.Equal(121.62m, intent.Amount);
         Assert.Equal(intent.IntentId, order.PaymentIntentId);

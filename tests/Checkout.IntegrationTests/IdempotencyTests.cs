@@ -102,11 +102,12 @@ public sealed class IdempotencyInFlightTests : IAsyncDisposable
     {
         using var shopper = _app.Shopper();
         var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
-        _app.Gateway.Latency = TimeSpan.FromSeconds(1);
+        _app.Gateway.Latency = TimeSpan.FromSeconds(2);
         var key = "idk_" + Guid.NewGuid().ToString("N");
 
         var first = shopper.SendAsync(HttpMethod.Post, "/api/v2/checkout/guest", ShopperClient.CheckoutBody(cartId), configure: r => r.Headers.Add("Idempotency-Key", key));
-        await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System, TestContext.Current.CancellationToken); // the first is now waiting on the gateway
+        await _app.Gateway.WaitForCallAsync(c => c.Path.EndsWith("/create", StringComparison.Ordinal))
+            .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken); // the first is now waiting on the gateway
         var second = await shopper.SendAsync(HttpMethod.Post, "/api/v2/checkout/guest", ShopperClient.CheckoutBody(cartId), configure: r => r.Headers.Add("Idempotency-Key", key));
 
         Assert.Equal(HttpStatusCode.Conflict, second.Status);

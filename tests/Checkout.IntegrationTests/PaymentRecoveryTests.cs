@@ -53,11 +53,10 @@ public sealed class PaymentRecoveryTests : IAsyncDisposable
         _clock.Advance(TimeSpan.FromSeconds(59)); // one second of the 60 s TTL left
 
         _app.Gateway.Latency = TimeSpan.FromMilliseconds(300); // real time: every attempt outlives its 8 s once the clock moves
-        var running = shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId, "pm_stripe_x_down"));
-        while ((string?)(await shopper.GetSessionAsync(sessionId, token)).Body?["status"] != "payment_pending")
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(5), TimeProvider.System, TestContext.Current.CancellationToken);
-        }
+        var running = shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId, "pm_stripe_x_down"), token);
+        await _app.Gateway.WaitForCallAsync(c => c.Path.EndsWith("/create", StringComparison.Ordinal))
+            .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.Equal("payment_pending", (string?)(await shopper.GetSessionAsync(sessionId, token)).Body?["status"]);
 
         // Four 8 s attempts and their backoff: over half a minute, far past the 1 s the session had left.
         var checkout = await _clock.WhileAdvancingAsync(running, TimeSpan.FromSeconds(1), async () =>

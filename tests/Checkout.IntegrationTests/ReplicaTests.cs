@@ -17,7 +17,7 @@ public sealed class ReplicaTests(RedisServers redis, PostgresServer postgres) : 
 
     public async ValueTask InitializeAsync()
     {
-        _gateway = EmbeddedGatewaySimulator.Start();
+        _gateway = await EmbeddedGatewaySimulator.StartAsync();
         var database = await postgres.CreateDatabaseAsync();
         (_a, _b) = (Replica(database), Replica(database));
     }

@@ -92,13 +92,63 @@ public class SessionTests(CheckoutApp app) : IClassFixture<CheckoutApp>
         await shopper.SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/payment-method",
             new JsonObject { ["payment_method_id"] = "pm_stripe_8c7b6a5d" }, token);
 
-        var reply = await shopper.CheckoutAsync(new JsonObject { ["cart_id"] = cartId, ["email"] = "shopper.test@example.com" });
+        var reply = await shopper.CheckoutAsync(new JsonObject { ["cart_id"] = cartId, ["email"] = "shopper.test@example.com" }, token);
 
         Assert.Equal(HttpStatusCode.Created, reply.Status);
         Assert.Equal(sessionId, (string)reply.Body!["session_id"]!);
         Assert.Equal("129.50", reply.Body["total_charged"]!.ToJsonString());
         var session = await shopper.GetSessionAsync(sessionId, token);
         Assert.Equal("completed", (string)session.Body!["status"]!);
+    }
+
+    [Fact]
+    public async Task Checkout_CartIdAndEmailWithoutTheToken_NeverUnlockTheSessionsSavedCardOrAddress()
+    {
+        using var shopper = app.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-HEADPHONES-BT", 1));
+        var (sessionId, token) = await shopper.StartSessionAsync(cartId, "bob@example.com");
+        await shopper.SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/shipping-address",
+            new JsonObject { ["shipping_address"] = ShopperClient.Springfield.DeepClone() }, token);
+        await shopper.SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/payment-method",
+            new JsonObject { ["payment_method_id"] = "pm_stripe_bobs_card" }, token);
+        var attackersAddress = new JsonObject { ["line1"] = "1 Drop Point", ["city"] = "Austin", ["state"] = "TX", ["zip"] = "73301", ["country"] = "US" };
+
+        var withAddress = await shopper.CheckoutAsync(new JsonObject { ["cart_id"] = cartId, ["email"] = "BOB@EXAMPLE.COM", ["shipping_address"] = attackersAddress });
+        var bare = await shopper.CheckoutAsync(new JsonObject { ["cart_id"] = cartId, ["email"] = "bob@example.com" });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, withAddress.Status);
+        Assert.Equal([("payment_method_id", "REQUIRED")], withAddress.FieldErrors);
+        Assert.Equal([("shipping_address", "REQUIRED")], bare.FieldErrors);
+        Assert.Empty(app.Gateway.Ledger(cartId).Intents);
+        Assert.Equal("active", (string?)(await shopper.GetSessionAsync(sessionId, token)).Body!["status"]);
+    }
+
+    [Theory]
+    [InlineData("gst_forged")]
+    [InlineData("gst_00000000000000000000000000000000_AAAA")]
+    [InlineData("another session's")]
+    public async Task Checkout_WithAWrongToken_Is404SessionExpired_AndChargesNothing(string token)
+    {
+        using var shopper = app.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-HEADPHONES-BT", 1));
+        var (sessionId, bobsToken) = await shopper.StartSessionAsync(cartId, "bob@example.com");
+        await shopper.SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/payment-method",
+            new JsonObject { ["payment_method_id"] = "pm_stripe_bobs_card" }, bobsToken);
+        if (token == "another session's")
+        {
+            (_, token) = await shopper.StartSessionAsync(await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1)), "bob@example.com");
+        }
+
+        var reply = await shopper.CheckoutAsync(new JsonObject
+        {
+            ["cart_id"] = cartId,
+            ["email"] = "bob@example.com",
+            ["shipping_address"] = ShopperClient.Springfield.DeepClone(),
+        }, token);
+
+        Assert.Equal(HttpStatusCode.NotFound, reply.Status);
+        Assert.Equal("SESSION_EXPIRED", reply.Error);
+        Assert.Empty(app.Gateway.Ledger(cartId).Intents);
     }
 
     [Fact]

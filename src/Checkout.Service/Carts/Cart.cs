@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using CheckoutService.Edge;
 
 namespace CheckoutService.Carts;
@@ -88,3 +90,12 @@ public sealed record CartView(string CartId, long Version, string Status, IReadO
         return new CartView(cart.CartId, cart.Version, status, items, subtotal, Catalog.Currency, cart.ExpiresAt);
     }
 }
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(Cart))]
+[JsonSerializable(typeof(Product[]))]
+[JsonSerializable(typeof(IReadOnlyList<Product>))]
+[JsonSerializable(typeof(CreateCartRequest))]
+[JsonSerializable(typeof(SetQuantityRequest))]
+[JsonSerializable(typeof(CartView))]
+internal sealed partial class CartsJson : JsonSerializerContext;

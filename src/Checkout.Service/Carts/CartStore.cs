@@ -21,7 +21,7 @@ public readonly record struct CartChange(CartChangeOutcome Outcome, Cart? Cart =
 /// </summary>
 public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOptions<CheckoutSettings> settings)
 {
-    private readonly IExpiringTable<Cart> _carts = tables.Open("cart:", Edge.CheckoutJson.Default.Cart);
+    private readonly IExpiringTable<Cart> _carts = tables.Open("cart:", CartsJson.Default.Cart);
     private readonly TimeSpan _ttl = settings.Value.CartTtl;
 
     public Task CreateAsync(Cart cart, CancellationToken cancellationToken)
@@ -85,9 +85,12 @@ public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOption
             ? Store(CartChangeOutcome.Applied, cart with { Status = CartStatus.Open, CheckoutClaimId = null, ClaimExpiresAt = null })
             : Keep(CartChangeOutcome.Applied), cancellationToken);
 
-    /// <summary>Ends a claim with an order: the cart stays frozen for good.</summary>
-    public Task MarkCheckedOutAsync(string cartId, string claimId, string orderId, CancellationToken cancellationToken) =>
-        _carts.ChangeAsync(cartId, entry => entry?.Value is { } cart && cart.CheckoutClaimId == claimId
+    /// <summary>
+    /// The cart has an order (the order table says so): it is frozen for good, whichever claim it
+    /// held, so a claim left behind by a checkout that lost the store after paying is ended too.
+    /// </summary>
+    public Task MarkCheckedOutAsync(string cartId, string orderId, CancellationToken cancellationToken) =>
+        _carts.ChangeAsync(cartId, entry => entry?.Value is { } cart && cart.Status != CartStatus.CheckedOut
             ? Store(CartChangeOutcome.Applied, cart with { Status = CartStatus.CheckedOut, OrderId = orderId, Version = cart.Version + 1 })
             : Keep(CartChangeOutcome.Applied), cancellationToken);
 

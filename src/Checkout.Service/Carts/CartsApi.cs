@@ -1,8 +1,8 @@
-using CheckoutService.Checkout;
 using CheckoutService.Edge;
-using CheckoutService.Storage;
+using CheckoutService.RateLimits;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace CheckoutService.Carts;
@@ -18,6 +18,7 @@ public static class CartsApi
 {
     public static IServiceCollection AddCarts(this IServiceCollection services)
     {
+        services.AddApiJson(CartsJson.Default);
         services.AddSingleton(_ => Catalog.LoadEmbedded());
         services.AddSingleton<CartStore>();
         return services;
@@ -27,7 +28,8 @@ public static class CartsApi
     {
         var api = app.MapGroup("/api/v2");
         api.MapGet("/products", ListProducts);
-        api.MapPost("/carts", CreateCart);
+        api.MapPost("/carts", CreateCart).PerClientPerMinute("cart-create",
+            app.ServiceProvider.GetRequiredService<IOptions<CheckoutSettings>>().Value.CartCreateRateLimitPerMinute);
         api.MapGet("/carts/{cartId}", GetCart);
         api.MapPut("/carts/{cartId}/items/{sku}", SetQuantity);
         return app;
@@ -37,7 +39,7 @@ public static class CartsApi
 
     public static async Task<Results<Created<CartView>, ValidationFailed>> CreateCart(
         CreateCartRequest request, Catalog catalog, CartStore carts, TimeProvider time,
-        Microsoft.Extensions.Options.IOptions<CheckoutSettings> settings, HttpContext context, CancellationToken cancellationToken)
+        IOptions<CheckoutSettings> settings, HttpContext context, CancellationToken cancellationToken)
     {
         var result = new CreateCartValidator(catalog).Validate(request);
         if (!result.IsValid)

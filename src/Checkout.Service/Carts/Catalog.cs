@@ -28,7 +28,7 @@ public sealed class Catalog
     {
         using var stream = typeof(Catalog).Assembly.GetManifestResourceStream("catalog.json")
             ?? throw new InvalidOperationException("catalog.json is not embedded in the service assembly.");
-        var products = JsonSerializer.Deserialize(stream, CheckoutJson.Default.ProductArray)
+        var products = JsonSerializer.Deserialize(stream, CartsJson.Default.ProductArray)
             ?? throw new InvalidOperationException("catalog.json is empty.");
         return new Catalog(products);
     }

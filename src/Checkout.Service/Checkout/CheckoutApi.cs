@@ -1,20 +1,18 @@
 using CheckoutService.Edge;
 using CheckoutService.Idempotency;
 using CheckoutService.RateLimits;
-using CheckoutService.Orders;
 using CheckoutService.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace CheckoutService.Checkout;
 
 public static class CheckoutApi
 {
-    /// <summary>The log's Kong limit, now enforced by the service: a checkout body is small.</summary>
-    public const long MaxBodyBytes = 8 * 1024;
-
     public static IServiceCollection AddCheckout(this IServiceCollection services)
     {
+        services.AddApiJson(CheckoutJson.Default);
         services.AddSingleton<PlaceOrder>();
         return services;
     }
@@ -22,7 +20,8 @@ public static class CheckoutApi
     public static IEndpointRouteBuilder MapCheckout(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v2/checkout/guest", Checkout)
-            .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes), new IdempotentAttribute(), RateLimitsRegistration.Checkout(app.ServiceProvider))
+            .WithMetadata(new IdempotentAttribute())
+            .PerClientPerMinute("checkout", app.ServiceProvider.GetRequiredService<IOptions<CheckoutSettings>>().Value.CheckoutRateLimitPerMinute)
             .RequireCors(EdgeProtections.CorsPolicy);
         return app;
     }

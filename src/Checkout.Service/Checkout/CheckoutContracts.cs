@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using CheckoutService.Edge;
 using FluentValidation;
 
@@ -32,3 +34,8 @@ public sealed class CheckoutRequestValidator : AbstractValidator<CheckoutRequest
         RuleFor(r => r.PaymentMethodId).PaymentMethodId().When(r => !string.IsNullOrEmpty(r.PaymentMethodId));
     }
 }
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(CheckoutRequest))]
+[JsonSerializable(typeof(CheckoutResponse))]
+internal sealed partial class CheckoutJson : JsonSerializerContext;

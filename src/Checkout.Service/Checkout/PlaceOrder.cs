@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using CheckoutService.Carts;
 using CheckoutService.Edge;
 using CheckoutService.Observability;
@@ -69,7 +67,8 @@ public sealed partial class PlaceOrder(
         }
         var cartId = request.CartId!;
 
-        // What the request leaves out, the shopper's live session may hold.
+        // What the request leaves out, the shopper's session may hold, but only for the holder of its
+        // token: a cart id and an email never unlock a saved card or address (docs/decisions/0006).
         GuestSession? session = null;
         if (sessionToken is not null)
         {
@@ -78,11 +77,6 @@ public sealed partial class PlaceOrder(
             {
                 return ApiError.SessionExpired();
             }
-        }
-        else if (request.Email is not null && await sessions.FindByCartAsync(cartId, cancellationToken) is { } current
-                 && string.Equals(current.Session.Email, request.Email, StringComparison.OrdinalIgnoreCase))
-        {
-            session = current.Session;
         }
 
         var address = request.ShippingAddress ?? session?.ShippingAddress;
@@ -112,7 +106,13 @@ public sealed partial class PlaceOrder(
             case CartChangeOutcome.CheckedOut:
                 return ApiError.CartCheckedOut(cartId);
             case CartChangeOutcome.CheckingOut:
-                return ApiError.CheckoutInProgress(cartId);
+                // Another checkout is paying, or one paid and then lost the store before it could say so.
+                return await RepairFromOrderAsync(cartId, cancellationToken) ? ApiError.CartCheckedOut(cartId) : ApiError.CheckoutInProgress(cartId);
+        }
+        // The claim may have outlived a checkout that placed its order: never pay for a cart twice.
+        if (await RepairFromOrderAsync(cartId, cancellationToken))
+        {
+            return ApiError.CartCheckedOut(cartId);
         }
 
         var cart = CartView.Of(claim.Cart!, catalog, time.GetUtcNow());
@@ -123,11 +123,15 @@ public sealed partial class PlaceOrder(
         }
 
         var shipping = address!.Normalized();
+        var snapshot = CartSnapshot.Of(cart);
         GuestSession? paying = null;
         var placed = false;
         try
         {
-            paying = await HoldSessionAsync(session, cart, request.Email!, shipping, paymentMethodId, cancellationToken);
+            // Paying holds the session, so it cannot be edited or expire under the payment; a shopper
+            // who came without one gets one that is paying already.
+            paying = (session is null ? null : await sessions.BeginPaymentAsync(session.SessionId, snapshot, shipping, paymentMethodId, cancellationToken))
+                ?? await sessions.StartPayingAsync(cartId, snapshot, request.Email!, shipping, paymentMethodId, cancellationToken);
             // Once paying starts it runs to an answer even if the shopper's connection drops (so a retry
             // finds a finished payment), but never past the deadline, which stays under the gateway's 60 s.
             using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(settings.Value.CheckoutDeadlineMs), time);
@@ -153,7 +157,7 @@ public sealed partial class PlaceOrder(
             var placedAt = time.GetUtcNow();
             var confirmationToken = Ids.ConfirmationToken();
             var order = new Order(
-                Ids.Order(), cartId, paying.SessionId, request.Email!, Ids.Hash(confirmationToken), OrderStatus.Paid,
+                Ids.Order(), cartId, paying.SessionId, request.Email!, Sha256.Hex(confirmationToken), OrderStatus.Paid,
                 cart.Subtotal, cart.Currency,
                 [.. cart.Items.Select(i => new OrderLine(i.Sku, i.Name, i.UnitPrice, i.Quantity, i.LineTotal))],
                 shipping, paymentMethodId, paid.IntentId, paid.ChargeId, DeliveryEstimate.For(placedAt), placedAt);
@@ -163,8 +167,7 @@ public sealed partial class PlaceOrder(
             }
             placed = true;
             LogOrderPlaced(logger, order.OrderId, cartId, order.Email, order.Total.Amount);
-            await carts.MarkCheckedOutAsync(cartId, claimId, order.OrderId, CancellationToken.None);
-            await sessions.ChangeAsync(paying.SessionId, s => s with { Status = SessionStatus.Completed, PaymentIntentId = paid.IntentId }, CancellationToken.None);
+            await AfterOrderAsync(cartId, order, paying.SessionId);
 
             return TypedResults.Created(
                 $"/api/v2/checkout/guest/orders/{order.OrderId}",
@@ -179,10 +182,38 @@ public sealed partial class PlaceOrder(
                 await carts.ReleaseClaimAsync(cartId, claimId, CancellationToken.None);
                 if (paying is not null)
                 {
-                    await sessions.ChangeAsync(paying.SessionId,
-                        s => s.Status == SessionStatus.PaymentPending ? s with { Status = SessionStatus.Active } : null, CancellationToken.None);
+                    await sessions.ResumeAsync(paying.SessionId, CancellationToken.None);
                 }
             }
+        }
+    }
+
+    /// <summary>The order table is the truth: when the cart already has an order, the cart is frozen to match and true is returned.</summary>
+    private async Task<bool> RepairFromOrderAsync(string cartId, CancellationToken cancellationToken)
+    {
+        if (await orders.FindByCartAsync(cartId, cancellationToken) is not { } order)
+        {
+            return false;
+        }
+        await carts.MarkCheckedOutAsync(cartId, order.OrderId, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Freezes the cart and completes the session once the order is committed. The order table is
+    /// the truth from here: if the shared store fails now, the shopper still gets the 201, and the
+    /// next checkout of the cart finds the order and freezes the cart then.
+    /// </summary>
+    private async Task AfterOrderAsync(string cartId, Order order, string sessionId)
+    {
+        try
+        {
+            await carts.MarkCheckedOutAsync(cartId, order.OrderId, CancellationToken.None);
+            await sessions.CompleteAsync(sessionId, order.PaymentIntentId, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogAfterOrderFailed(logger, order.OrderId, cartId, e.GetType().Name);
         }
     }
 
@@ -221,34 +252,15 @@ public sealed partial class PlaceOrder(
         }
     }
 
-    /// <summary>
-    /// Marks the session as paying (so it cannot change or expire underneath the payment), starting
-    /// one when the shopper came without a session.
-    /// </summary>
-    private async Task<GuestSession> HoldSessionAsync(
-        GuestSession? session, CartView cart, string email, ShippingAddress shipping, string paymentMethodId, CancellationToken cancellationToken)
-    {
-        var snapshot = CartSnapshot.Of(cart);
-        if (session is not null && await sessions.ChangeAsync(session.SessionId, s => s with
-            {
-                Status = SessionStatus.PaymentPending,
-                Cart = snapshot,
-                ShippingAddress = shipping,
-                PaymentMethodId = paymentMethodId,
-            }, cancellationToken) is { } held)
-        {
-            return held.Session;
-        }
-        var (started, _) = await sessions.StartAsync(cart.CartId, snapshot, email, cancellationToken, shipping, paymentMethodId, SessionStatus.PaymentPending);
-        return started;
-    }
-
     /// <summary>One key per (cart, cart version, card): a retry of the same purchase is the same charge at the gateway.</summary>
     public static string GatewayKey(string cartId, long cartVersion, string paymentMethodId) =>
-        "chk_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{cartId}\n{cartVersion}\n{paymentMethodId}")))[..32];
+        "chk_" + Sha256.Hex($"{cartId}\n{cartVersion}\n{paymentMethodId}")[..32];
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Placed order {OrderId} for cart {CartId}, shopper {Email}, total {Total}")]
     private static partial void LogOrderPlaced(ILogger logger, string orderId, string cartId, [Email] string email, decimal total);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Order {OrderId} is placed but cart {CartId} or its session was not updated ({Failure}); the next checkout of the cart repairs it")]
+    private static partial void LogAfterOrderFailed(ILogger logger, string orderId, string cartId, string failure);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Voiding payment intent {IntentId} of cart {CartId}: {Reason}")]
     private static partial void LogVoiding(ILogger logger, string intentId, string cartId, string reason);

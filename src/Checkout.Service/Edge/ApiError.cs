@@ -60,7 +60,7 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult
             httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         var body = new ErrorBody(Code, Message, RetryAfterSeconds, httpContext.TraceIdentifier);
-        return httpContext.Response.WriteAsJsonAsync(body, CheckoutJson.Default.ErrorBody);
+        return httpContext.Response.WriteAsJsonAsync(body, EdgeJson.Default.ErrorBody);
     }
 }
 
@@ -90,6 +90,6 @@ public sealed class ValidationFailed(IReadOnlyList<FieldError> errors) : IResult
         ArgumentNullException.ThrowIfNull(httpContext);
         httpContext.Response.StatusCode = StatusCode;
         return httpContext.Response.WriteAsJsonAsync(
-            new ValidationBody(Errors, httpContext.TraceIdentifier), CheckoutJson.Default.ValidationBody);
+            new ValidationBody(Errors, httpContext.TraceIdentifier), EdgeJson.Default.ValidationBody);
     }
 }

@@ -15,6 +15,9 @@ public static class EdgeProtections
 
     public static IServiceCollection AddEdgeProtections(this IServiceCollection services)
     {
+        services.AddOptions<CheckoutSettings>()
+            .Validate(s => AreValidProxies(s.TrustedProxies), "TRUSTED_PROXIES must be IP addresses or CIDR ranges, comma-separated.");
+        services.AddBodyLimits();
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<CheckoutSettings>>((options, settings) =>
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
@@ -70,7 +73,7 @@ public static class EdgeProtections
     }
 
     /// <summary>Rejects a malformed TRUSTED_PROXIES at start-up instead of at the first request.</summary>
-    public static bool AreValidProxies(string value) => Split(value).All(entry =>
+    private static bool AreValidProxies(string value) => Split(value).All(entry =>
         entry.Contains('/', StringComparison.Ordinal) ? System.Net.IPNetwork.TryParse(entry, out _) : IPAddress.TryParse(entry, out _));
 
     private static string[] Split(string value) =>

@@ -1,28 +1,30 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace CheckoutService.Edge;
 
 /// <summary>
-/// Turns everything that is not a handler's own answer into the log's error body: bodies the
-/// framework could not read (400/413/415/422), unknown routes (404/405), and the unexpected (500,
-/// with its cause logged). No client input reaches a 500.
+/// Turns what the framework refused before a handler ran into the log's error body: bodies it
+/// could not read (400/413/415/422) and unknown routes (404/405). Decided by the exception's type
+/// and status, never its message. Other capabilities add their own <see cref="IExceptionHandler"/>
+/// for their failures (Storage: the store is down); whatever nobody handled is a 500 with the
+/// same shape and its cause logged.
 /// </summary>
-internal sealed partial class ErrorHandling(ILogger<ErrorHandling> logger) : IExceptionHandler
+internal sealed partial class ErrorHandling : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        IResult result = exception switch
+        if (exception is not BadHttpRequestException bad)
         {
-            BadHttpRequestException { InnerException: JsonException json } => FromJson(json),
-            BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } bad when bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) =>
-                ApiError.Of(400, "INVALID_JSON", "Request body must be a JSON object"),
-            BadHttpRequestException bad => ForStatus(bad.StatusCode),
-            Storage.StoreContentionException => ApiError.Of(409, "CONCURRENT_UPDATE",
-                "This was changed in another tab at the same moment. Please try again.", retryAfterSeconds: 1),
-            _ when Storage.RedisConnection.IsOutage(exception) => StoreUnavailable(exception),
-            _ => Unexpected(exception),
+            return false;
+        }
+        var result = bad switch
+        {
+            { InnerException: JsonException json } => FromJson(json),
+            // The body could not be bound at all (empty, or not an object): not JSON we can read.
+            { StatusCode: StatusCodes.Status400BadRequest } => ApiError.Of(400, "INVALID_JSON", "Request body must be a JSON object"),
+            _ => ForStatus(httpContext, bad.StatusCode),
         };
         await result.ExecuteAsync(httpContext);
         return true;
@@ -41,39 +43,33 @@ internal sealed partial class ErrorHandling(ILogger<ErrorHandling> logger) : IEx
         var isSyntaxError = !isTypeError || json.Path is null;
         if (!isSyntaxError && FieldPath.FromJsonPath(json.Path) is { Length: > 0 } field)
         {
-            return ValidationFailed.One(field, Checkout.FieldCodes.InvalidType, $"{field} has the wrong type", "See the API reference for the field's type");
+            return ValidationFailed.One(field, FieldCodes.InvalidType, $"{field} has the wrong type", "See the API reference for the field's type");
         }
         return ApiError.Of(400, "INVALID_JSON", "Request body is not valid JSON");
     }
 
     /// <summary>The error for a status the framework chose itself (no route, wrong method, body too big or not JSON).</summary>
-    public static ApiError ForStatus(int status) => status switch
+    public static ApiError ForStatus(HttpContext context, int status) => status switch
     {
         400 => ApiError.Of(400, "BAD_REQUEST", "The request is not valid"),
         404 => ApiError.Of(404, "NOT_FOUND", "No such resource"),
         405 => ApiError.Of(405, "METHOD_NOT_ALLOWED", "Method not allowed on this resource"),
-        413 => ApiError.Of(413, "PAYLOAD_TOO_LARGE", "Request body is larger than 8 KB"),
+        413 => ApiError.Of(413, "PAYLOAD_TOO_LARGE", $"Request body is larger than {BodyLimits.Describe(BodyLimits.Of(context))}"),
         415 => ApiError.Of(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json"),
         _ => ApiError.Of(status, "HTTP_" + status, "The request could not be served"),
     };
 
-    private ApiError StoreUnavailable(Exception exception)
+    /// <summary>The last resort: a 500 in the API's shape, its cause logged and never shown.</summary>
+    public static Task Unexpected(HttpContext context)
     {
-        LogStoreUnavailable(logger, exception.GetType().Name, exception.Message);
-        return ApiError.Of(503, "SERVICE_UNAVAILABLE", "Checkout is briefly unavailable. Please try again in a moment.", retryAfterSeconds: 2);
-    }
-
-    private ApiError Unexpected(Exception exception)
-    {
+        var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var logger = context.RequestServices.GetRequiredService<ILogger<ErrorHandling>>();
         LogUnexpected(logger, exception);
-        return ApiError.Of(500, "INTERNAL_ERROR", "Something went wrong on our side. Please try again.");
+        return ApiError.Of(500, "INTERNAL_ERROR", "Something went wrong on our side. Please try again.").ExecuteAsync(context);
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Shared store unavailable: {Failure}: {Detail}")]
-    private static partial void LogStoreUnavailable(ILogger logger, string failure, string detail);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception")]
-    private static partial void LogUnexpected(ILogger logger, Exception exception);
+    private static partial void LogUnexpected(ILogger logger, Exception? exception);
 }
 
 internal static class ErrorHandlingRegistration
@@ -81,30 +77,15 @@ internal static class ErrorHandlingRegistration
     public static IServiceCollection AddErrorHandling(this IServiceCollection services)
     {
         services.AddExceptionHandler<ErrorHandling>();
-        services.AddProblemDetails();
         // Let binding failures reach the handler above instead of an empty 400.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        // Request binding and TypedResults use these options: make them the context's own.
-        services.Configure<JsonOptions>(o =>
-        {
-            var api = CheckoutJson.Default.Options;
-            o.SerializerOptions.TypeInfoResolverChain.Insert(0, CheckoutJson.Default);
-            o.SerializerOptions.PropertyNamingPolicy = api.PropertyNamingPolicy;
-            o.SerializerOptions.NumberHandling = api.NumberHandling;
-            o.SerializerOptions.AllowDuplicateProperties = api.AllowDuplicateProperties;
-            o.SerializerOptions.MaxDepth = api.MaxDepth;
-            foreach (var converter in api.Converters)
-            {
-                o.SerializerOptions.Converters.Add(converter);
-            }
-        });
-        return services;
+        return services.AddApiJsonRules();
     }
 
     public static IApplicationBuilder UseErrorHandling(this IApplicationBuilder app)
     {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages(context => ErrorHandling.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = ErrorHandling.Unexpected });
+        app.UseStatusCodePages(context => ErrorHandling.ForStatus(context.HttpContext, context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
         return app;
     }
 }

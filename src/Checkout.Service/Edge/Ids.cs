@@ -14,8 +14,4 @@ public static class Ids
     public static string ConfirmationToken() => "cnf_" + RandomNumberGenerator.GetString(Alphabet, 12);
 
     public static string Request() => "req_" + RandomNumberGenerator.GetHexString(12, lowercase: true);
-
-    /// <summary>SHA-256 as lowercase hex: how bearer secrets are kept at rest.</summary>
-    public static string Hash(string secret) =>
-        Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)));
 }

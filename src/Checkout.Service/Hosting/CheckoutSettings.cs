@@ -17,9 +17,11 @@ public sealed class CheckoutSettings
     [Range(60, 2_592_000, ErrorMessage = "CART_TTL_SECONDS must be between 60 and 2592000 seconds.")]
     public int CartTtlSeconds { get; set; } = 86_400;
 
-    /// <summary>Unset: the gateway simulator runs inside the service on a loopback port.</summary>
+    /// <summary>
+    /// svc-payment-gateway's base URL, or <c>embedded</c> for the simulator inside the service on a
+    /// loopback port. Unset means embedded too, except in Production, where it stops start-up.
+    /// </summary>
     [ConfigurationKeyName("PAYMENT_GATEWAY_URL")]
-    [Url(ErrorMessage = "PAYMENT_GATEWAY_URL must be an absolute http(s) URL.")]
     public string? PaymentGatewayUrl { get; set; }
 
     [ConfigurationKeyName("PAYMENT_GATEWAY_SERVICE_TOKEN")]
@@ -66,6 +68,27 @@ public sealed class CheckoutSettings
     [ConfigurationKeyName("RATE_LIMIT_SESSION_READS_PER_MINUTE")]
     [Range(1, 1_000_000, ErrorMessage = "RATE_LIMIT_SESSION_READS_PER_MINUTE must be between 1 and 1000000.")]
     public int SessionReadRateLimitPerMinute { get; set; } = 30;
+
+    [ConfigurationKeyName("RATE_LIMIT_CART_CREATES_PER_MINUTE")]
+    [Range(1, 1_000_000, ErrorMessage = "RATE_LIMIT_CART_CREATES_PER_MINUTE must be between 1 and 1000000.")]
+    public int CartCreateRateLimitPerMinute { get; set; } = 60;
+
+    [ConfigurationKeyName("RATE_LIMIT_SESSION_STARTS_PER_MINUTE")]
+    [Range(1, 1_000_000, ErrorMessage = "RATE_LIMIT_SESSION_STARTS_PER_MINUTE must be between 1 and 1000000.")]
+    public int SessionStartRateLimitPerMinute { get; set; } = 20;
+
+    /// <summary>Saves of one session's sections (address, card) per minute, whoever sends them.</summary>
+    [ConfigurationKeyName("RATE_LIMIT_SESSION_WRITES_PER_MINUTE")]
+    [Range(1, 1_000_000, ErrorMessage = "RATE_LIMIT_SESSION_WRITES_PER_MINUTE must be between 1 and 1000000.")]
+    public int SessionWriteRateLimitPerMinute { get; set; } = 30;
+
+    /// <summary>
+    /// The most entries the in-process store holds (carts, sessions, idempotency records and
+    /// rate-limit counters together); about 1 KB each. Unused with REDIS_URL.
+    /// </summary>
+    [ConfigurationKeyName("INPROCESS_STORE_MAX_ENTRIES")]
+    [Range(100, 100_000_000, ErrorMessage = "INPROCESS_STORE_MAX_ENTRIES must be between 100 and 100000000.")]
+    public int InProcessStoreMaxEntries { get; set; } = 200_000;
 
     /// <summary>Proxies whose X-Forwarded-For is believed (IPs or CIDR ranges, comma-separated).</summary>
     [ConfigurationKeyName("TRUSTED_PROXIES")]

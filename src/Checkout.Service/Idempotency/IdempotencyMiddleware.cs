@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using CheckoutService.Edge;
 using CheckoutService.Storage;
 
@@ -17,7 +16,7 @@ public sealed class IdempotentAttribute : Attribute;
 /// replicas. 5xx answers are not kept, so a retry after a gateway failure runs again; nor are
 /// 409 and 429, which say "not now" rather than "no".
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, IExpiringTables tables, TimeProvider time)
+public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpiringTables tables, TimeProvider time, ILogger<IdempotencyMiddleware> logger)
 {
     public const string Header = "Idempotency-Key";
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
@@ -25,7 +24,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IExpiringTables 
     /// <summary>How long a running request holds its key: past any checkout's deadline, so a crashed replica's lock lapses.</summary>
     public static readonly TimeSpan RunningLock = TimeSpan.FromMinutes(2);
 
-    private readonly IExpiringTable<IdempotencyRecord> _records = tables.Open("idem:", CheckoutJson.Default.IdempotencyRecord);
+    private readonly IExpiringTable<IdempotencyRecord> _records = tables.Open("idem:", IdempotencyJson.Default.IdempotencyRecord);
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -41,7 +40,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IExpiringTables 
             return;
         }
 
-        var recordKey = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{context.Request.Path}\n{value}")));
+        var recordKey = Sha256.Hex($"{Scope(context.Request.Path)}\n{value}");
         var fingerprint = await FingerprintAsync(context.Request);
         var owner = Guid.NewGuid().ToString("N");
         var existing = await _records.ChangeAsync(recordKey, entry => entry is null
@@ -66,9 +65,9 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IExpiringTables 
             {
                 var completed = new IdempotencyRecord(fingerprint, owner, true, context.Response.StatusCode, context.Response.ContentType,
                     context.Response.Headers.Location, buffer.ToArray());
-                await _records.ChangeAsync(recordKey, entry => entry?.Value.Owner == owner
+                await RecordAsync(recordKey, entry => entry?.Value.Owner == owner
                     ? Decision<bool, IdempotencyRecord>.Write(true, completed, time.GetUtcNow() + Retention)
-                    : Decision<bool, IdempotencyRecord>.Keep(false), CancellationToken.None);
+                    : Decision<bool, IdempotencyRecord>.Keep(false));
             }
         }
         finally
@@ -77,14 +76,34 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IExpiringTables 
             if (!kept)
             {
                 // Not a final answer (or an exception): free the key so the client's retry runs again.
-                await _records.ChangeAsync(recordKey, entry => entry?.Value.Owner == owner
+                await RecordAsync(recordKey, entry => entry?.Value.Owner == owner
                     ? Decision<bool, IdempotencyRecord>.Remove(true)
-                    : Decision<bool, IdempotencyRecord>.Keep(false), CancellationToken.None);
+                    : Decision<bool, IdempotencyRecord>.Keep(false));
             }
         }
         buffer.Position = 0;
         await buffer.CopyToAsync(original, context.RequestAborted);
     }
+
+    /// <summary>
+    /// Writes the record after the endpoint answered. The answer stands even if the store fails now
+    /// (a paid order is not turned into a 503); a retry then runs again, and the cart's claim and the
+    /// order table keep it from charging twice. A held key lapses after <see cref="RunningLock"/>.
+    /// </summary>
+    private async Task RecordAsync(string recordKey, Func<Entry<IdempotencyRecord>?, Decision<bool, IdempotencyRecord>> decide)
+    {
+        try
+        {
+            await _records.ChangeAsync(recordKey, decide, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogRecordNotSaved(logger, e.GetType().Name);
+        }
+    }
+
+    /// <summary>The key's scope: the path as routing matches it, so <c>/Checkout/Guest/</c> is <c>/checkout/guest</c>.</summary>
+    private static string Scope(PathString path) => (path.Value ?? "").TrimEnd('/').ToLowerInvariant();
 
     private static bool IsFinal(int statusCode) => statusCode < 500 && statusCode is not (409 or 429);
 
@@ -124,4 +143,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IExpiringTables 
         request.Body.Position = 0;
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency record not saved: {Failure}; the answer was sent anyway")]
+    private static partial void LogRecordNotSaved(ILogger logger, string failure);
 }

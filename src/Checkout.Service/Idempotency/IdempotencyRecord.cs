@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace CheckoutService.Idempotency;
 
 /// <summary>
@@ -12,3 +15,7 @@ public sealed record IdempotencyRecord(
     string? ContentType = null,
     string? Location = null,
     byte[]? Body = null);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(IdempotencyRecord))]
+internal sealed partial class IdempotencyJson : JsonSerializerContext;

@@ -1,23 +1,26 @@
-using System.Data.Common;
-using CheckoutService.Edge;
-using CheckoutService.Storage;
-using Dapper;
-using StackExchange.Redis;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace CheckoutService.Observability;
 
-public sealed record HealthBody(string Status, IReadOnlyDictionary<string, string> Checks);
+/// <summary>Which kind of a part this process runs (<c>gateway</c>: <c>embedded</c> or <c>remote</c>), registered by the capability that owns the part.</summary>
+public sealed record RuntimeMode(string Part, string Mode);
 
-/// <summary><c>/healthz</c>: liveness and readiness of the stores, 200 when all are up and 503 when one is not.</summary>
+/// <summary><c>/healthz</c>'s body: each store's check, and which kind of each part is in use.</summary>
+public sealed record HealthBody(string Status, IReadOnlyDictionary<string, string> Checks, IReadOnlyDictionary<string, string> Modes);
+
+/// <summary>
+/// <c>/healthz</c>: liveness and readiness of the stores, 200 when all are up and 503 when one is
+/// not. Each capability registers the checks of the stores it owns, so a part that is not in use
+/// (Redis in embedded mode) has no check and is never reported as up.
+/// </summary>
 public static class Health
 {
     public static IServiceCollection AddHealth(this IServiceCollection services)
     {
-        services.AddHealthChecks()
-            .AddCheck<DatabaseHealthCheck>("database")
-            .AddCheck<RedisHealthCheck>("redis");
+        services.AddHealthChecks();
         return services;
     }
 
@@ -28,54 +31,14 @@ public static class Health
             ResponseWriter = (context, report) => context.Response.WriteAsJsonAsync(
                 new HealthBody(
                     report.Status == HealthStatus.Healthy ? "healthy" : "unhealthy",
-                    report.Entries.ToDictionary(e => e.Key, e => e.Value.Status == HealthStatus.Healthy ? "up" : "down")),
-                CheckoutJson.Default.HealthBody),
+                    report.Entries.ToDictionary(e => e.Key, e => e.Value.Status == HealthStatus.Healthy ? "up" : "down"),
+                    context.RequestServices.GetServices<RuntimeMode>().ToDictionary(m => m.Part, m => m.Mode)),
+                HealthJson.Default.HealthBody),
         });
         return app;
     }
-
-    /// <summary>Pings Redis when the service uses it; in-process state is always up.</summary>
-    private sealed class RedisHealthCheck(IServiceProvider services) : IHealthCheck
-    {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-        {
-            if (!StorageRegistration.UsesRedis(services))
-            {
-                return HealthCheckResult.Healthy("in process");
-            }
-            try
-            {
-                var redis = services.GetRequiredService<IConnectionMultiplexer>();
-                // On a Cluster every primary must answer: a key on any shard may be needed.
-                var primaries = redis.GetServers().Where(s => !s.IsReplica).ToList();
-                if (primaries.Count == 0)
-                {
-                    return HealthCheckResult.Unhealthy("no Redis primary connected");
-                }
-                await Task.WhenAll(primaries.Select(s => s.PingAsync()));
-                return HealthCheckResult.Healthy();
-            }
-            catch (Exception e) when (RedisConnection.IsOutage(e))
-            {
-                return HealthCheckResult.Unhealthy("redis unreachable", e);
-            }
-        }
-    }
-
-    private sealed class DatabaseHealthCheck(Database database) : IHealthCheck
-    {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-        {
-            try
-            {
-                await using var connection = await database.OpenAsync(cancellationToken);
-                await connection.ExecuteScalarAsync<int>("SELECT 1");
-                return HealthCheckResult.Healthy();
-            }
-            catch (DbException e)
-            {
-                return HealthCheckResult.Unhealthy("database unreachable", e);
-            }
-        }
-    }
 }
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(HealthBody))]
+internal sealed partial class HealthJson : JsonSerializerContext;

@@ -1,5 +1,5 @@
-using CheckoutService.Carts;
-using CheckoutService.Checkout;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using CheckoutService.Edge;
 
 namespace CheckoutService.Orders;
@@ -42,3 +42,8 @@ public interface IOrderStore
 
     Task<Order?> FindByCartAsync(string cartId, CancellationToken cancellationToken);
 }
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(IReadOnlyList<OrderLine>))]
+[JsonSerializable(typeof(ShippingAddress))]
+internal sealed partial class OrdersJson : JsonSerializerContext;

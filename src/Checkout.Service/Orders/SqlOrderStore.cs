@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
-using CheckoutService.Checkout;
 using CheckoutService.Edge;
 using CheckoutService.Storage;
 using Dapper;
@@ -77,8 +76,8 @@ internal sealed class SqlOrderStore(Database database) : IOrderStore
             Status = o.Status,
             TotalCents = o.Total.Cents,
             Currency = o.Currency,
-            Lines = JsonSerializer.Serialize(o.Lines, CheckoutJson.Default.IReadOnlyListOrderLine),
-            ShippingAddress = JsonSerializer.Serialize(o.ShippingAddress, CheckoutJson.Default.ShippingAddress),
+            Lines = JsonSerializer.Serialize(o.Lines, OrdersJson.Default.IReadOnlyListOrderLine),
+            ShippingAddress = JsonSerializer.Serialize(o.ShippingAddress, OrdersJson.Default.ShippingAddress),
             PaymentMethodId = o.PaymentMethodId,
             PaymentIntentId = o.PaymentIntentId,
             ChargeId = o.ChargeId,
@@ -88,8 +87,8 @@ internal sealed class SqlOrderStore(Database database) : IOrderStore
 
         public Order ToOrder() => new(
             OrderId, CartId, SessionId, Email, ConfirmationTokenHash, Status, new Money(TotalCents), Currency,
-            JsonSerializer.Deserialize(Lines, CheckoutJson.Default.IReadOnlyListOrderLine) ?? [],
-            JsonSerializer.Deserialize(ShippingAddress, CheckoutJson.Default.ShippingAddress)!,
+            JsonSerializer.Deserialize(Lines, OrdersJson.Default.IReadOnlyListOrderLine) ?? [],
+            JsonSerializer.Deserialize(ShippingAddress, OrdersJson.Default.ShippingAddress)!,
             PaymentMethodId, PaymentIntentId, ChargeId, ReadTime(EstimatedDelivery), ReadTime(CreatedAt));
 
         // PostgreSQL keeps TIMESTAMPTZ; SQLite has no time type, so an ISO-8601 UTC string that sorts as time does.

@@ -1,3 +1,4 @@
+using CheckoutService.Observability;
 using Microsoft.Extensions.Options;
 using PaymentGateway.Simulator;
 
@@ -7,7 +8,15 @@ internal static class PaymentsRegistration
 {
     public static IServiceCollection AddPayments(this IServiceCollection services)
     {
+        services.AddOptions<CheckoutSettings>()
+            .Validate(s => GatewayEndpoint.IsValidUrl(s.PaymentGatewayUrl),
+                "PAYMENT_GATEWAY_URL must be an absolute http(s) URL, or \"embedded\" for the built-in simulator.")
+            .Validate<IHostEnvironment>((s, environment) => !environment.IsProduction() || !string.IsNullOrEmpty(s.PaymentGatewayUrl),
+                "PAYMENT_GATEWAY_URL is not set: in Production the service will not take payments through the built-in simulator by accident. "
+                + "Set it to svc-payment-gateway's URL, or to \"embedded\" to run the simulator on purpose.");
         services.AddSingleton<GatewayEndpoint>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayEndpoint>());
+        services.AddSingleton(sp => new RuntimeMode("gateway", sp.GetRequiredService<GatewayEndpoint>().IsEmbedded ? "embedded" : "remote"));
         services.AddTransient<GatewayAttemptHandler>();
         services.AddHttpClient<IPaymentGateway, PaymentGatewayClient>((provider, http) =>
             {
@@ -29,28 +38,38 @@ internal static class PaymentsRegistration
 }
 
 /// <summary>
-/// Where svc-payment-gateway is: <c>PAYMENT_GATEWAY_URL</c>, or else the simulator started
-/// inside this process on a loopback port (and stopped with it).
+/// Where svc-payment-gateway is: <c>PAYMENT_GATEWAY_URL</c>, or the simulator started with the
+/// host inside this process on a loopback port (and stopped with it).
 /// </summary>
-internal sealed class GatewayEndpoint : IAsyncDisposable
+internal sealed class GatewayEndpoint(IOptions<CheckoutSettings> settings, TimeProvider time) : IHostedService, IAsyncDisposable
 {
-    private readonly EmbeddedGatewaySimulator? _embedded;
+    public const string Embedded = "embedded";
 
-    public GatewayEndpoint(IOptions<CheckoutSettings> settings, TimeProvider time)
-    {
-        if (settings.Value.PaymentGatewayUrl is { Length: > 0 } url)
-        {
-            BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/");
-            return;
-        }
-        _embedded = EmbeddedGatewaySimulator.Start(o => o.ServiceToken = settings.Value.PaymentGatewayServiceToken, time);
-        BaseAddress = _embedded.BaseAddress;
-    }
+    private EmbeddedGatewaySimulator? _embedded;
 
-    public Uri BaseAddress { get; }
+    public bool IsEmbedded => settings.Value.PaymentGatewayUrl is null or "" or Embedded;
+
+    /// <summary>Known once the host has started (the simulator's port is picked then).</summary>
+    public Uri BaseAddress => IsEmbedded
+        ? _embedded?.BaseAddress ?? throw new InvalidOperationException("The embedded gateway simulator starts with the host.")
+        : new Uri(settings.Value.PaymentGatewayUrl!.TrimEnd('/') + "/");
 
     /// <summary>The in-process simulator, when there is one (tests read its ledger).</summary>
     public GatewaySimulator? Simulator => _embedded?.Simulator;
+
+    public static bool IsValidUrl(string? url) =>
+        url is null or "" or Embedded
+        || (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https");
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (IsEmbedded)
+        {
+            _embedded = await EmbeddedGatewaySimulator.StartAsync(o => o.ServiceToken = settings.Value.PaymentGatewayServiceToken, time, cancellationToken);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public ValueTask DisposeAsync() => _embedded?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

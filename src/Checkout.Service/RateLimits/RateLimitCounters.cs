@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using CheckoutService.Storage;
 using StackExchange.Redis;
 
@@ -15,7 +17,7 @@ public interface IRateLimitCounters
 
 internal sealed class InMemoryRateLimitCounters(InMemoryTables tables, TimeProvider time) : IRateLimitCounters
 {
-    private readonly IExpiringTable<HitCount> _counts = tables.Open("rl:", Edge.CheckoutJson.Default.HitCount);
+    private readonly IExpiringTable<HitCount> _counts = tables.Open("rl:", RateLimitsJson.Default.HitCount);
 
     public Task<long> HitAsync(string key, TimeSpan window, CancellationToken cancellationToken) =>
         _counts.ChangeAsync(key, entry =>
@@ -27,6 +29,10 @@ internal sealed class InMemoryRateLimitCounters(InMemoryTables tables, TimeProvi
 
 /// <summary>The count for an in-process window.</summary>
 public sealed record HitCount(long Count);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(HitCount))]
+internal sealed partial class RateLimitsJson : JsonSerializerContext;
 
 /// <summary>INCR and, on the window's first hit, PEXPIRE, in one script on one key.</summary>
 internal sealed class RedisRateLimitCounters(IConnectionMultiplexer redis) : IRateLimitCounters

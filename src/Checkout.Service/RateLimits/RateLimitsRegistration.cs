@@ -1,9 +1,7 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using CheckoutService.Edge;
-using Microsoft.AspNetCore.RateLimiting;
 using CheckoutService.Storage;
-using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.RateLimiting;
 using StackExchange.Redis;
 
 namespace CheckoutService.RateLimits;
@@ -31,10 +29,15 @@ public static class RateLimitsRegistration
         return services;
     }
 
-    /// <summary>The log's Kong limits, configurable for load tests.</summary>
-    public static RateLimitPolicy Checkout(IServiceProvider services) =>
-        new("checkout", services.GetRequiredService<IOptions<CheckoutSettings>>().Value.CheckoutRateLimitPerMinute, TimeSpan.FromMinutes(1));
+    /// <summary>Limits an endpoint to <paramref name="perMinute"/> requests per client IP per minute.</summary>
+    public static TBuilder PerClientPerMinute<TBuilder>(this TBuilder endpoint, string name, int perMinute) where TBuilder : IEndpointConventionBuilder =>
+        endpoint.WithMetadata(new RateLimitPolicy(name, perMinute, TimeSpan.FromMinutes(1)));
 
-    public static RateLimitPolicy SessionReads(IServiceProvider services) =>
-        new("session-read", services.GetRequiredService<IOptions<CheckoutSettings>>().Value.SessionReadRateLimitPerMinute, TimeSpan.FromMinutes(1));
+    /// <summary>
+    /// Limits an endpoint to <paramref name="perMinute"/> requests per minute for each value of a
+    /// route parameter (one session's writes), whichever client sends them.
+    /// </summary>
+    public static TBuilder PerRouteValuePerMinute<TBuilder>(this TBuilder endpoint, string name, int perMinute, string routeValue)
+        where TBuilder : IEndpointConventionBuilder =>
+        endpoint.WithMetadata(new RateLimitPolicy(name, perMinute, TimeSpan.FromMinutes(1), routeValue));
 }

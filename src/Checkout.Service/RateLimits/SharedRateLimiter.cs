@@ -4,8 +4,11 @@ using System.Threading.RateLimiting;
 
 namespace CheckoutService.RateLimits;
 
-/// <summary>An endpoint's limit: <paramref name="Limit"/> requests per client IP per <paramref name="Window"/>.</summary>
-public sealed record RateLimitPolicy(string Name, int Limit, TimeSpan Window);
+/// <summary>
+/// An endpoint's limit: <paramref name="Limit"/> requests per <paramref name="Window"/>, counted per
+/// client IP, or per value of the route parameter <paramref name="RouteValue"/> when one is named.
+/// </summary>
+public sealed record RateLimitPolicy(string Name, int Limit, TimeSpan Window, string? RouteValue = null);
 
 /// <summary>
 /// The global limiter for ASP.NET Core's rate-limiting middleware: per client IP, fixed windows
@@ -34,8 +37,10 @@ internal sealed class SharedRateLimiter(IRateLimitCounters counters, TimeProvide
         var now = time.GetUtcNow();
         var windowIndex = now.ToUnixTimeMilliseconds() / (long)policy.Window.TotalMilliseconds;
         var resetAt = DateTimeOffset.FromUnixTimeMilliseconds((windowIndex + 1) * (long)policy.Window.TotalMilliseconds);
-        var client = ClientKey(resource.Connection.RemoteIpAddress);
-        var count = await counters.HitAsync($"{policy.Name}:{client}:{windowIndex}", policy.Window, cancellationToken);
+        var partition = policy.RouteValue is { } name
+            ? Truncate(resource.GetRouteValue(name) as string ?? "")
+            : ClientKey(resource.Connection.RemoteIpAddress);
+        var count = await counters.HitAsync($"{policy.Name}:{partition}:{windowIndex}", policy.Window, cancellationToken);
 
         var remaining = Math.Max(0, policy.Limit - count);
         var resetSeconds = (long)Math.Ceiling((resetAt - now).TotalSeconds);
@@ -49,6 +54,9 @@ internal sealed class SharedRateLimiter(IRateLimitCounters counters, TimeProvide
     }
 
     private static RateLimitPolicy? Policy(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<RateLimitPolicy>();
+
+    /// <summary>A route value is the client's text: it names a counter, so it is kept short.</summary>
+    private static string Truncate(string value) => value.Length <= 64 ? value : value[..64];
 
     /// <summary>IPv6 clients are counted per /64, the block one subscriber usually has.</summary>
     private static string ClientKey(IPAddress? address)

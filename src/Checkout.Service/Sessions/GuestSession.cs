@@ -1,5 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using CheckoutService.Carts;
-using CheckoutService.Checkout;
 using CheckoutService.Edge;
 
 namespace CheckoutService.Sessions;
@@ -66,3 +67,12 @@ public sealed record SessionView(
             s.ShippingAddress is not null, s.PaymentMethodId is not null);
     }
 }
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(GuestSession))]
+[JsonSerializable(typeof(StartSessionRequest))]
+[JsonSerializable(typeof(SaveShippingAddressRequest))]
+[JsonSerializable(typeof(SavePaymentMethodRequest))]
+[JsonSerializable(typeof(SessionCreated))]
+[JsonSerializable(typeof(SessionView))]
+internal sealed partial class SessionsJson : JsonSerializerContext;

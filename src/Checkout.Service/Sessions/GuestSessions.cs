@@ -1,12 +1,13 @@
-using CheckoutService.Checkout;
+using CheckoutService.Edge;
 using CheckoutService.Observability;
 using Microsoft.Extensions.Options;
 
 namespace CheckoutService.Sessions;
 
 /// <summary>
-/// The rules of a guest session: it starts for a live cart, opens only with its token, and every
-/// change is an optimistic read-modify-write that renews its TTL.
+/// The rules of a guest session: it starts for a live cart, opens only with its token, and moves
+/// through named steps (save a section, begin paying, complete or resume), each an optimistic
+/// read-modify-write that renews its TTL. Other capabilities ask for a step; none rewrites a session.
 /// </summary>
 public sealed partial class GuestSessions(SessionStore store, TimeProvider time, IOptions<CheckoutSettings> settings, ILogger<GuestSessions> logger)
 {
@@ -14,19 +15,14 @@ public sealed partial class GuestSessions(SessionStore store, TimeProvider time,
 
     public TimeSpan Ttl => settings.Value.GuestSessionTtl;
 
-    /// <summary>Starts a session for a cart. Checkout starts one itself, already holding the address and card, when the shopper had none.</summary>
-    public async Task<(GuestSession Session, string Token)> StartAsync(
-        string cartId, CartSnapshot snapshot, string email, CancellationToken cancellationToken,
-        ShippingAddress? shippingAddress = null, string? paymentMethodId = null, string status = SessionStatus.Active)
-    {
-        var now = time.GetUtcNow();
-        var sessionId = SessionTokens.NewSessionId();
-        var (token, hash) = SessionTokens.Issue(sessionId);
-        var session = new GuestSession(sessionId, cartId, email, hash, snapshot, shippingAddress, paymentMethodId, null, now, now, status, 1);
-        await store.CreateAsync(session, Ttl, cancellationToken);
-        LogSessionStarted(logger, sessionId, cartId, email, token);
-        return (session, token);
-    }
+    /// <summary>Starts a session for a cart; the token is shown once, to the shopper who asked.</summary>
+    public Task<(GuestSession Session, string Token)> StartAsync(string cartId, CartSnapshot snapshot, string email, CancellationToken cancellationToken) =>
+        StartAsync(cartId, snapshot, email, null, null, SessionStatus.Active, cancellationToken);
+
+    /// <summary>For a checkout that came without a session: one that is already paying with the request's address and card.</summary>
+    public async Task<GuestSession> StartPayingAsync(
+        string cartId, CartSnapshot snapshot, string email, ShippingAddress shippingAddress, string paymentMethodId, CancellationToken cancellationToken) =>
+        (await StartAsync(cartId, snapshot, email, shippingAddress, paymentMethodId, SessionStatus.PaymentPending, cancellationToken)).Session;
 
     /// <summary>
     /// The session the token opens, or null. Unknown, expired, a wrong token or a token for
@@ -43,11 +39,53 @@ public sealed partial class GuestSessions(SessionStore store, TimeProvider time,
         return matches && stored is not null ? stored : null;
     }
 
-    public Task<StoredSession?> FindByCartAsync(string cartId, CancellationToken cancellationToken) =>
-        store.FindByCartAsync(cartId, cancellationToken);
+    /// <summary>Saves the shipping section while the session is still being filled in; otherwise returns it unchanged.</summary>
+    public Task<StoredSession?> SaveShippingAddressAsync(string sessionId, ShippingAddress address, CancellationToken cancellationToken) =>
+        ChangeAsync(sessionId, s => s.Status == SessionStatus.Active ? s with { ShippingAddress = address } : null, cancellationToken);
 
-    /// <summary>Applies a change to the newest version of the session and renews its TTL; null when it is gone.</summary>
-    public Task<StoredSession?> ChangeAsync(string sessionId, Func<GuestSession, GuestSession?> change, CancellationToken cancellationToken) =>
+    /// <summary>Saves the payment section while the session is still being filled in; otherwise returns it unchanged.</summary>
+    public Task<StoredSession?> SavePaymentMethodAsync(string sessionId, string paymentMethodId, CancellationToken cancellationToken) =>
+        ChangeAsync(sessionId, s => s.Status == SessionStatus.Active ? s with { PaymentMethodId = paymentMethodId } : null, cancellationToken);
+
+    /// <summary>
+    /// A checkout starts paying with this session: it holds what is being bought and with what, and
+    /// cannot be edited meanwhile. Null when the session is gone or already completed.
+    /// </summary>
+    public async Task<GuestSession?> BeginPaymentAsync(
+        string sessionId, CartSnapshot snapshot, ShippingAddress shippingAddress, string paymentMethodId, CancellationToken cancellationToken)
+    {
+        var changed = await ChangeAsync(sessionId, s => s.Status == SessionStatus.Completed ? null : s with
+        {
+            Status = SessionStatus.PaymentPending,
+            Cart = snapshot,
+            ShippingAddress = shippingAddress,
+            PaymentMethodId = paymentMethodId,
+        }, cancellationToken);
+        return changed?.Session.Status == SessionStatus.PaymentPending ? changed.Session : null;
+    }
+
+    /// <summary>The payment ended without an order (declined, gateway down): the shopper may edit and try again.</summary>
+    public Task ResumeAsync(string sessionId, CancellationToken cancellationToken) =>
+        ChangeAsync(sessionId, s => s.Status == SessionStatus.PaymentPending ? s with { Status = SessionStatus.Active } : null, cancellationToken);
+
+    /// <summary>The order is placed: the session is done and remembers the intent that paid.</summary>
+    public Task CompleteAsync(string sessionId, string paymentIntentId, CancellationToken cancellationToken) =>
+        ChangeAsync(sessionId, s => s with { Status = SessionStatus.Completed, PaymentIntentId = paymentIntentId }, cancellationToken);
+
+    private async Task<(GuestSession Session, string Token)> StartAsync(
+        string cartId, CartSnapshot snapshot, string email, ShippingAddress? shippingAddress, string? paymentMethodId, string status,
+        CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var sessionId = SessionTokens.NewSessionId();
+        var (token, hash) = SessionTokens.Issue(sessionId);
+        var session = new GuestSession(sessionId, cartId, email, hash, snapshot, shippingAddress, paymentMethodId, null, now, now, status, 1);
+        await store.CreateAsync(session, Ttl, cancellationToken);
+        LogSessionStarted(logger, sessionId, cartId, email, token);
+        return (session, token);
+    }
+
+    private Task<StoredSession?> ChangeAsync(string sessionId, Func<GuestSession, GuestSession?> change, CancellationToken cancellationToken) =>
         store.ChangeAsync(sessionId, change, Ttl, cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Started guest session {SessionId} for cart {CartId}, shopper {Email}, token {SessionToken}")]

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using System.Text;
+using CheckoutService.Edge;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace CheckoutService.Sessions;
@@ -26,7 +26,7 @@ public static class SessionTokens
     {
         var uuid = Guid.ParseExact(sessionId[GuestSession.KeyPrefix.Length..], "D").ToString("N");
         var token = $"{Prefix}{uuid}_{WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32))}";
-        return (token, Hash(token));
+        return (token, Sha256.Of(token));
     }
 
     /// <summary>The session a token claims to open, before it is checked against the stored hash.</summary>
@@ -40,11 +40,9 @@ public static class SessionTokens
     }
 
     public static bool Matches(string token, byte[] storedHash) =>
-        CryptographicOperations.FixedTimeEquals(Hash(token), storedHash);
+        CryptographicOperations.FixedTimeEquals(Sha256.Of(token), storedHash);
 
     /// <summary>The token from <c>Authorization: Bearer …</c>, if there is one.</summary>
     public static string? FromAuthorization(string? header) =>
         header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
-
-    private static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 }

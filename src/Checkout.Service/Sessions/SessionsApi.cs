@@ -1,8 +1,7 @@
 using CheckoutService.Carts;
-using CheckoutService.Checkout;
 using CheckoutService.Edge;
 using CheckoutService.RateLimits;
-using CheckoutService.Storage;
+using Microsoft.Extensions.Options;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -29,6 +28,7 @@ public static class SessionsApi
 
     public static IServiceCollection AddSessions(this IServiceCollection services)
     {
+        services.AddApiJson(SessionsJson.Default);
         services.AddSingleton<SessionStore>();
         services.AddSingleton<GuestSessions>();
         return services;
@@ -36,11 +36,13 @@ public static class SessionsApi
 
     public static IEndpointRouteBuilder MapSessions(this IEndpointRouteBuilder app)
     {
+        var settings = app.ServiceProvider.GetRequiredService<IOptions<CheckoutSettings>>().Value;
         var sessions = app.MapGroup("/api/v2/checkout/guest/session");
-        sessions.MapPost("", StartSession);
-        sessions.MapGet("/{sessionId}", GetSession).WithMetadata(RateLimitsRegistration.SessionReads(app.ServiceProvider));
-        sessions.MapPut("/{sessionId}/shipping-address", SaveShippingAddress);
-        sessions.MapPut("/{sessionId}/payment-method", SavePaymentMethod);
+        sessions.MapPost("", StartSession).PerClientPerMinute("session-start", settings.SessionStartRateLimitPerMinute);
+        sessions.MapGet("/{sessionId}", GetSession).PerClientPerMinute("session-read", settings.SessionReadRateLimitPerMinute);
+        var writes = sessions.MapGroup("/{sessionId}").PerRouteValuePerMinute("session-write", settings.SessionWriteRateLimitPerMinute, "sessionId");
+        writes.MapPut("/shipping-address", SaveShippingAddress);
+        writes.MapPut("/payment-method", SavePaymentMethod);
         return app;
     }
 
@@ -87,7 +89,8 @@ public static class SessionsApi
         {
             return new ValidationFailed(ValidationFailed.ErrorsOf(validation, "shipping_address"));
         }
-        return await ChangeAsync(sessionId, authorization, sessions, time, s => s with { ShippingAddress = address.Normalized() }, cancellationToken);
+        return await SaveAsync(sessionId, authorization, sessions, time,
+            id => sessions.SaveShippingAddressAsync(id, address.Normalized(), cancellationToken), cancellationToken);
     }
 
     public static async Task<Results<Ok<SessionView>, ValidationFailed, ApiError>> SavePaymentMethod(
@@ -99,20 +102,21 @@ public static class SessionsApi
         {
             return new ValidationFailed(ValidationFailed.ErrorsOf(validation));
         }
-        return await ChangeAsync(sessionId, authorization, sessions, time, s => s with { PaymentMethodId = request.PaymentMethodId }, cancellationToken);
+        return await SaveAsync(sessionId, authorization, sessions, time,
+            id => sessions.SavePaymentMethodAsync(id, request.PaymentMethodId!, cancellationToken), cancellationToken);
     }
 
-    private static async Task<Results<Ok<SessionView>, ValidationFailed, ApiError>> ChangeAsync(
+    /// <summary>Saves one section of the session the token opens; a session already paying or completed is not edited.</summary>
+    private static async Task<Results<Ok<SessionView>, ValidationFailed, ApiError>> SaveAsync(
         string sessionId, string? authorization, GuestSessions sessions, TimeProvider time,
-        Func<GuestSession, GuestSession> change, CancellationToken cancellationToken)
+        Func<string, Task<StoredSession?>> save, CancellationToken cancellationToken)
     {
         if (await sessions.OpenAsync(SessionTokens.NormalizeSessionId(sessionId), SessionTokens.FromAuthorization(authorization), cancellationToken) is not { } opened)
         {
             return ApiError.SessionExpired();
         }
         // The status is checked inside the optimistic write, so a checkout that starts paying meanwhile wins.
-        var changed = await sessions.ChangeAsync(
-            opened.Session.SessionId, s => s.Status == SessionStatus.Active ? change(s) : null, cancellationToken);
+        var changed = await save(opened.Session.SessionId);
         return changed?.Session.Status switch
         {
             null => ApiError.SessionExpired(),

@@ -14,7 +14,7 @@ public enum DatabaseKind
 /// The durable store: SQLite under ./data/ by default, PostgreSQL when <c>DATABASE_URL</c> says so.
 /// The rest of the service writes portable SQL; what differs per engine lives here.
 /// </summary>
-public sealed class Database
+public sealed class Database : IAsyncDisposable
 {
     private readonly DbDataSource _dataSource;
 
@@ -50,8 +50,29 @@ public sealed class Database
         }
     }
 
+    /// <summary>True when <paramref name="databaseUrl"/> can be used; start-up validation names the variable otherwise.</summary>
+    public static bool IsValidUrl(string? databaseUrl)
+    {
+        if (string.IsNullOrWhiteSpace(databaseUrl) || databaseUrl.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        try
+        {
+            _ = ToNpgsqlConnectionString(databaseUrl);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     public ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         _dataSource.OpenConnectionAsync(cancellationToken);
+
+    /// <summary>Closes the pool with the host, so no connection outlives it.</summary>
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
     public static bool IsUniqueViolation(DbException exception) => exception switch
     {

@@ -44,3 +44,6 @@ public interface IExpiringTables
 /// <summary>A writer kept losing the compare-and-set to other writers of the same key.</summary>
 public sealed class StoreContentionException(string key)
     : Exception($"Key {key} kept changing under concurrent writers");
+
+/// <summary>The in-process store is at its cap even after dropping what expired: new work must wait.</summary>
+public sealed class StoreFullException() : Exception("The in-process store is full (INPROCESS_STORE_MAX_ENTRIES)");

@@ -16,10 +16,7 @@ internal sealed class InMemorySweeper(InMemoryTables tables, TimeProvider time) 
         using var timer = new PeriodicTimer(Interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            foreach (var table in tables.All)
-            {
-                table.RemoveExpired();
-            }
+            tables.SweepExpired(force: true);
         }
     }
 }

@@ -5,9 +5,10 @@ namespace CheckoutService.Storage;
 
 /// <summary>
 /// The embedded stand-in for Redis keys: read lock-free, changed under a per-key lock so a
-/// read-decide-write is atomic, as the compare-and-set script is on Redis.
+/// read-decide-write is atomic, as the compare-and-set script is on Redis. A new key needs room
+/// under the tables' shared cap (<see cref="InMemoryTables"/>).
 /// </summary>
-internal sealed class InMemoryTable<T>(TimeProvider time) : IExpiringTable<T>, IExpiringStore where T : class
+internal sealed class InMemoryTable<T>(InMemoryTables capacity, TimeProvider time) : IExpiringTable<T>, IExpiringStore where T : class
 {
     private readonly ConcurrentDictionary<string, Slot> _slots = new(StringComparer.Ordinal);
 
@@ -16,6 +17,7 @@ internal sealed class InMemoryTable<T>(TimeProvider time) : IExpiringTable<T>, I
     public Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(decide);
+        var swept = false;
         while (true)
         {
             var slot = _slots.GetOrAdd(key, static _ => new Slot());
@@ -27,16 +29,27 @@ internal sealed class InMemoryTable<T>(TimeProvider time) : IExpiringTable<T>, I
                 }
                 var live = Live(slot);
                 var decision = decide(live);
-                if (decision.NewValue is not null)
+                if (decision.NewValue is not null && (slot.Current is not null || capacity.TryReserve()))
                 {
                     slot.Current = new Entry<T>(decision.NewValue, decision.NewExpiry);
+                    return Task.FromResult(decision.Result);
                 }
-                else if (decision.Delete || live is null)
+                if (decision.Delete || live is null)
                 {
                     Remove(key, slot);
                 }
-                return Task.FromResult(decision.Result);
+                if (decision.NewValue is null)
+                {
+                    return Task.FromResult(decision.Result);
+                }
             }
+            // Full: drop what expired (outside any slot's lock, so two full writers cannot deadlock), then try once more.
+            if (swept)
+            {
+                throw new StoreFullException();
+            }
+            capacity.SweepExpired();
+            swept = true;
         }
     }
 
@@ -62,6 +75,10 @@ internal sealed class InMemoryTable<T>(TimeProvider time) : IExpiringTable<T>, I
 
     private void Remove(string key, Slot slot)
     {
+        if (slot.Current is not null)
+        {
+            capacity.Release();
+        }
         slot.Removed = true;
         slot.Current = null;
         _slots.TryRemove(new KeyValuePair<string, Slot>(key, slot));
@@ -75,17 +92,61 @@ internal sealed class InMemoryTable<T>(TimeProvider time) : IExpiringTable<T>, I
     }
 }
 
-/// <summary>The embedded tables, remembered so the sweeper can drop what expired.</summary>
-internal sealed class InMemoryTables(TimeProvider time) : IExpiringTables
+/// <summary>
+/// The embedded tables, with one cap on their entries together (<c>INPROCESS_STORE_MAX_ENTRIES</c>),
+/// so no client can grow the process without bound. At the cap, expired entries are dropped first;
+/// if that frees nothing, the write fails with <see cref="StoreFullException"/> (a 503).
+/// </summary>
+internal sealed class InMemoryTables(TimeProvider time, long maxEntries) : IExpiringTables
 {
+    /// <summary>A full store sweeps at most this often, so a flood at the cap does not turn into a flood of sweeps.</summary>
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentBag<IExpiringStore> _tables = [];
+    private readonly Lock _sweepGate = new();
+    private long _entries;
+    private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
 
     public IEnumerable<IExpiringStore> All => _tables;
 
+    /// <summary>Entries held now, across every table.</summary>
+    public long Entries => Interlocked.Read(ref _entries);
+
+    public long MaxEntries => maxEntries;
+
     public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json) where T : class
     {
-        var table = new InMemoryTable<T>(time);
+        var table = new InMemoryTable<T>(this, time);
         _tables.Add(table);
         return table;
+    }
+
+    public bool TryReserve()
+    {
+        if (Interlocked.Increment(ref _entries) <= maxEntries)
+        {
+            return true;
+        }
+        Interlocked.Decrement(ref _entries);
+        return false;
+    }
+
+    public void Release() => Interlocked.Decrement(ref _entries);
+
+    public void SweepExpired(bool force = false)
+    {
+        lock (_sweepGate)
+        {
+            var now = time.GetUtcNow();
+            if (!force && now - _lastSweep < SweepInterval)
+            {
+                return;
+            }
+            _lastSweep = now;
+            foreach (var table in _tables)
+            {
+                table.RemoveExpired();
+            }
+        }
     }
 }

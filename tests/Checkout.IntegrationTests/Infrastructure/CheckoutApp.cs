@@ -19,8 +19,10 @@ public class CheckoutApp : WebApplicationFactory<Program>
     {
         UseKestrel(0);
         // Every test client is 127.0.0.1; the limit tests set the log's real limits themselves.
-        Settings["RATE_LIMIT_CHECKOUT_PER_MINUTE"] = "100000";
-        Settings["RATE_LIMIT_SESSION_READS_PER_MINUTE"] = "100000";
+        foreach (var limit in (string[])["CHECKOUT", "SESSION_READS", "CART_CREATES", "SESSION_STARTS", "SESSION_WRITES"])
+        {
+            Settings[$"RATE_LIMIT_{limit}_PER_MINUTE"] = "100000";
+        }
         // Retries still happen, 10/20/40 ms apart instead of 1/2/4 s; the resilience tests use a fake clock.
         Settings["PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS"] = "10";
     }

@@ -9,7 +9,7 @@ public static class StateBackends
 {
     private static readonly ConcurrentDictionary<string, Lazy<ConnectionMultiplexer>> Connections = new();
 
-    public static Func<TimeProvider, IExpiringTables> InMemory => time => new InMemoryTables(time);
+    public static Func<TimeProvider, IExpiringTables> InMemory => time => new InMemoryTables(time, maxEntries: 1_000_000);
 
     public static Func<TimeProvider, IExpiringTables> Redis(string url) => time => new RedisTables(Connect(url), time);
 

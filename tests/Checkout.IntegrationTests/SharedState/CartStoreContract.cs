@@ -70,7 +70,7 @@ public abstract class CartStoreContract(Func<TimeProvider, IExpiringTables> back
         await Store.ReleaseClaimAsync(cart.CartId, "first", CancellationToken.None);
         Assert.Equal(CartChangeOutcome.Applied, (await Store.ClaimForCheckoutAsync(cart.CartId, "second", _clock.GetUtcNow().AddSeconds(90), CancellationToken.None)).Outcome);
 
-        await Store.MarkCheckedOutAsync(cart.CartId, "second", "ord_1", CancellationToken.None);
+        await Store.MarkCheckedOutAsync(cart.CartId, "ord_1", CancellationToken.None);
 
         Assert.Equal(CartChangeOutcome.CheckedOut, (await Store.SetQuantityAsync(cart.CartId, "SKU-CAP-NVY", 1, null, CancellationToken.None)).Outcome);
         Assert.Equal(CartChangeOutcome.CheckedOut, (await Store.ClaimForCheckoutAsync(cart.CartId, "third", _clock.GetUtcNow().AddSeconds(90), CancellationToken.None)).Outcome);

@@ -26,7 +26,7 @@ public abstract class RateLimitCountersContract(Func<IRateLimitCounters> counter
 }
 
 public sealed class InMemoryRateLimitCountersTests()
-    : RateLimitCountersContract(() => new InMemoryRateLimitCounters(new InMemoryTables(TimeProvider.System), TimeProvider.System));
+    : RateLimitCountersContract(() => new InMemoryRateLimitCounters(new InMemoryTables(TimeProvider.System, maxEntries: 1_000_000), TimeProvider.System));
 
 public sealed class RedisRateLimitCountersTests(RedisServers redis)
     : RateLimitCountersContract(() => new RedisRateLimitCounters(StateBackends.Connect(redis.Standalone.Url)));

@@ -27,17 +27,15 @@ public abstract class SessionStoreContract(Func<TimeProvider, IExpiringTables> b
     }
 
     [Fact]
-    public async Task Create_ThenGetAndFindByCart_ReturnTheSession()
+    public async Task Create_ThenGet_ReturnsTheSession()
     {
         var session = await NewSessionAsync();
 
         var stored = await Store.GetAsync(session.SessionId, CancellationToken.None);
-        var byCart = await Store.FindByCartAsync(session.CartId, CancellationToken.None);
 
         Assert.Equal(session.SessionId, stored!.Session.SessionId);
         Assert.Equal(session.TokenHash, stored.Session.TokenHash);
         Assert.Equal((_clock.GetUtcNow() + Ttl).ToUnixTimeMilliseconds(), stored.ExpiresAt.ToUnixTimeMilliseconds());
-        Assert.Equal(session.SessionId, byCart!.Session.SessionId);
     }
 
     [Fact]
@@ -49,11 +47,9 @@ public abstract class SessionStoreContract(Func<TimeProvider, IExpiringTables> b
 
         _clock.Advance(TimeSpan.FromSeconds(899));
         Assert.NotNull(await Store.GetAsync(session.SessionId, CancellationToken.None));
-        Assert.NotNull(await Store.FindByCartAsync(session.CartId, CancellationToken.None));
 
         _clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Null(await Store.GetAsync(session.SessionId, CancellationToken.None));
-        Assert.Null(await Store.FindByCartAsync(session.CartId, CancellationToken.None));
         Assert.Null(await Store.ChangeAsync(session.SessionId, s => s, Ttl, CancellationToken.None));
     }
 

@@ -29,7 +29,7 @@ public abstract class OrderStoreContract : IAsyncLifetime
     }
 
     private static Order NewOrder(string cartId) => new(
-        Ids.Order(), cartId, "guest:sess:" + Guid.NewGuid(), "user4827@example.com", Ids.Hash(Ids.ConfirmationToken()), OrderStatus.Paid,
+        Ids.Order(), cartId, "guest:sess:" + Guid.NewGuid(), "user4827@example.com", Sha256.Hex(Ids.ConfirmationToken()), OrderStatus.Paid,
         Money.FromDecimal(129.50m), "USD",
         [new OrderLine("SKU-BACKPACK-20L", "Commuter Backpack, 20 L", Money.FromDecimal(129.50m), 1, Money.FromDecimal(129.50m))],
         new ShippingAddress("742 Evergreen Terrace", "", "Springfield", "IL", "62704", "US"),

@@ -1,7 +1,7 @@
 using FluentValidation;
 using MimeKit;
 
-namespace CheckoutService.Checkout;
+namespace CheckoutService.Edge;
 
 public static class FieldCodes
 {

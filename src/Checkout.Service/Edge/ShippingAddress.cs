@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using FluentValidation;
 
-namespace CheckoutService.Checkout;
+namespace CheckoutService.Edge;
 
 public sealed record ShippingAddress(string? Line1, string? Line2, string? City, string? State, string? Zip, string? Country)
 {
