@@ -133,6 +133,7 @@ public class MalformedRequestTests(CheckoutApp app) : IClassFixture<CheckoutApp>
         var reply = await shopper.SendRawAsync("/api/v2/checkout/guest", new JsonObject { ["pad"] = new string('x', 9000) }.ToJsonString());
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, reply.Status);
         Assert.Equal("PAYLOAD_TOO_LARGE", reply.Error);
+        Assert.Equal("Request body is larger than 8 KB", (string?)reply.Body!["message"]);
     }
 
     private static void AssertSpecError(Reply reply, string why)
