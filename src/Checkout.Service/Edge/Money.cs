@@ -13,7 +13,8 @@ public readonly record struct Money(long Cents)
 {
     public static readonly Money Zero = new(0);
 
-    public decimal Amount => new((int)(Cents & 0xFFFFFFFF), (int)(Cents >> 32), 0, false, 2);
+    /// <summary>The amount in dollars, exact, always with two decimal places (a product's scale is the sum of its factors').</summary>
+    public decimal Amount => Cents * 0.01m;
 
     public static Money FromDecimal(decimal amount)
     {
