@@ -1,5 +1,6 @@
 using System.Net;
 using CheckoutService.IntegrationTests.Infrastructure;
+using Npgsql;
 
 namespace CheckoutService.IntegrationTests;
 
@@ -29,5 +30,45 @@ public sealed class PostgresCheckoutTests(PostgresServer postgres) : IAsyncLifet
 
         Assert.Single(replies, r => r.Status == HttpStatusCode.Created);
         Assert.Equal(HttpStatusCode.OK, (await shopper.SendAsync(HttpMethod.Get, "/healthz", null)).Status);
+    }
+
+    [Fact]
+    public async Task FourReplicasStartingAtOnceOnAnEmptyDatabase_AllStart_AndMigrateOnce()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var replicas = Enumerable.Range(0, 4).Select(_ => new CheckoutApp()).ToList();
+        try
+        {
+            foreach (var replica in replicas)
+            {
+                replica.Settings["DATABASE_URL"] = database;
+            }
+
+            // Services starts each host: four migrations race on one empty schema.
+            await Task.WhenAll(replicas.Select(r => Task.Run(() => r.Services, TestContext.Current.CancellationToken)));
+
+            foreach (var replica in replicas)
+            {
+                using var shopper = replica.Shopper();
+                Assert.Equal(HttpStatusCode.OK, (await shopper.SendAsync(HttpMethod.Get, "/healthz", null)).Status);
+            }
+            await using var connection = new NpgsqlConnection(ConnectionStringOf(database));
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var count = new NpgsqlCommand("SELECT COUNT(*) FROM schema_migrations WHERE version = '0001_orders'", connection);
+            Assert.Equal(1L, await count.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+        }
+        finally
+        {
+            foreach (var replica in replicas)
+            {
+                await replica.DisposeAsync();
+            }
+        }
+    }
+
+    private static string ConnectionStringOf(string url)
+    {
+        var uri = new Uri(url);
+        return $"Host={uri.Host};Port={uri.Port};Username=postgres;Database={uri.AbsolutePath.Trim('/')}";
     }
 }

@@ -71,8 +71,17 @@ public sealed class Database : IAsyncDisposable
     public ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         _dataSource.OpenConnectionAsync(cancellationToken);
 
-    /// <summary>Closes the pool with the host, so no connection outlives it.</summary>
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    /// <summary>Closes the pool with the host, so no connection (or SQLite file handle) outlives it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Kind == DatabaseKind.Sqlite)
+        {
+            // Microsoft.Data.Sqlite pools per connection string for the whole process, not per data source.
+            using var connection = new SqliteConnection(_dataSource.ConnectionString);
+            SqliteConnection.ClearPool(connection);
+        }
+        await _dataSource.DisposeAsync();
+    }
 
     public static bool IsUniqueViolation(DbException exception) => exception switch
     {

@@ -22,10 +22,10 @@ public abstract class OrderStoreContract : IAsyncLifetime
         await Migrations.ApplyAsync(_database, new FakeTimeProvider(CheckoutApp.TraceMorning), CancellationToken.None);
     }
 
-    public virtual ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
-        return ValueTask.CompletedTask;
+        await _database!.DisposeAsync();
     }
 
     private static Order NewOrder(string cartId) => new(
@@ -91,11 +91,10 @@ public sealed class SqliteOrderStoreTests : OrderStoreContract
 
     protected override Task<string> DatabaseUrlAsync() => Task.FromResult("sqlite:" + Path.Combine(_directory, "orders.db"));
 
-    public override ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await base.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
-        return base.DisposeAsync();
     }
 }
 
