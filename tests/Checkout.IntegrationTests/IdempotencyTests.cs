@@ -29,6 +29,25 @@ public class IdempotencyTests(CheckoutApp app) : IClassFixture<CheckoutApp>
         Assert.Equal(1, app.Gateway.Ledger(cartId).Charges);
     }
 
+    [Theory]
+    [InlineData("/api/v2/checkout/guest/")]
+    [InlineData("/API/v2/Checkout/Guest")]
+    public async Task Checkout_SameKeyAndBodyAtAnotherSpellingOfThePath_ReplaysTheFirstOrder(string path)
+    {
+        using var shopper = app.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-CHARGER-65W", 1));
+        var key = NewKey();
+
+        var first = await shopper.SendAsync(HttpMethod.Post, "/api/v2/checkout/guest", ShopperClient.CheckoutBody(cartId), configure: WithKey(key));
+        var second = await shopper.SendAsync(HttpMethod.Post, path, ShopperClient.CheckoutBody(cartId), configure: WithKey(key));
+
+        Assert.Equal(HttpStatusCode.Created, first.Status);
+        Assert.Equal(HttpStatusCode.Created, second.Status);
+        Assert.Equal("true", second.Header("Idempotent-Replayed"));
+        Assert.Equal((string?)first.Body!["order_id"], (string?)second.Body!["order_id"]);
+        Assert.Equal(1, app.Gateway.Ledger(cartId).Charges);
+    }
+
     [Fact]
     public async Task Checkout_SameKeyWithAnotherBody_Is422KeyReused()
     {

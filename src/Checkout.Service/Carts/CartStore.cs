@@ -11,15 +11,23 @@ public enum CartChangeOutcome
     VersionConflict,
     CheckingOut,
     CheckedOut,
+    /// <summary>A checkout claimed the cart and never said how it ended; the order table must settle it first.</summary>
+    ClaimLapsed,
 }
 
 public readonly record struct CartChange(CartChangeOutcome Outcome, Cart? Cart = null);
+
+/// <summary>What the order table says about a cart; Checkout answers, since Carts cannot see orders.</summary>
+public interface ICartOrders
+{
+    Task<string?> OrderIdOfAsync(string cartId, CancellationToken cancellationToken);
+}
 
 /// <summary>
 /// Where carts live, in process or on Redis. Every method is one atomic step on one cart, so
 /// the same rules hold on one replica or six.
 /// </summary>
-public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOptions<CheckoutSettings> settings)
+public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOptions<CheckoutSettings> settings, ICartOrders? orders = null)
 {
     private readonly IExpiringTable<Cart> _carts = tables.Open("cart:", CartsJson.Default.Cart);
     private readonly TimeSpan _ttl = settings.Value.CartTtl;
@@ -49,6 +57,10 @@ public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOption
                 case CartStatus.CheckingOut:
                     return Keep(CartChangeOutcome.CheckingOut, cart);
             }
+            if (cart.Status == CartStatus.CheckingOut)
+            {
+                return Keep(CartChangeOutcome.ClaimLapsed, cart);
+            }
             if (ifVersion is { } expected && expected != cart.Version)
             {
                 return Keep(CartChangeOutcome.VersionConflict, cart);
@@ -56,6 +68,30 @@ public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOption
             var changed = cart.WithQuantity(sku, quantity, now + _ttl) with { Status = CartStatus.Open, CheckoutClaimId = null, ClaimExpiresAt = null };
             return Store(CartChangeOutcome.Applied, changed);
         }, cancellationToken);
+
+    /// <summary>
+    /// The order table is the truth: a cart still claimed by a checkout (live, crashed, or one that
+    /// paid and then lost the store) is frozen if it has an order, so it is never sold twice and
+    /// reads show it as it is. A claim that is neither live nor ordered is ended.
+    /// </summary>
+    public async Task<Cart> SettleAsync(Cart cart, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(cart);
+        if (cart.Status != CartStatus.CheckingOut || orders is null)
+        {
+            return cart;
+        }
+        if (await orders.OrderIdOfAsync(cart.CartId, cancellationToken) is { } orderId)
+        {
+            await MarkCheckedOutAsync(cart.CartId, orderId, cancellationToken);
+            return cart with { Status = CartStatus.CheckedOut, OrderId = orderId, Version = cart.Version + 1 };
+        }
+        if (cart.StatusAt(time.GetUtcNow()) == CartStatus.Open)
+        {
+            await ReleaseClaimAsync(cart.CartId, cart.CheckoutClaimId!, cancellationToken);
+        }
+        return cart;
+    }
 
     /// <summary>Freezes an open cart for one checkout until <paramref name="leaseUntil"/>; only one claim can win.</summary>
     public Task<CartChange> ClaimForCheckoutAsync(string cartId, string claimId, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>

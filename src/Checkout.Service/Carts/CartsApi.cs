@@ -62,10 +62,11 @@ public static class CartsApi
     public static async Task<Results<Ok<CartView>, ApiError>> GetCart(
         string cartId, Catalog catalog, CartStore carts, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
-        if (await carts.GetAsync(cartId, cancellationToken) is not { } cart)
+        if (await carts.GetAsync(cartId, cancellationToken) is not { } stored)
         {
             return ApiError.CartNotFound(cartId);
         }
+        var cart = await carts.SettleAsync(stored, cancellationToken);
         context.Response.Headers.ETag = ETagOf(cart);
         return TypedResults.Ok(CartView.Of(cart, catalog, time.GetUtcNow()));
     }
@@ -98,6 +99,10 @@ public static class CartsApi
             ifVersion = version;
         }
         var change = await carts.SetQuantityAsync(cartId, sku, quantity, ifVersion, cancellationToken);
+        if (change.Outcome == CartChangeOutcome.ClaimLapsed && (await carts.SettleAsync(change.Cart!, cancellationToken)).Status != CartStatus.CheckedOut)
+        {
+            change = await carts.SetQuantityAsync(cartId, sku, quantity, ifVersion, cancellationToken);
+        }
         switch (change.Outcome)
         {
             case CartChangeOutcome.Applied:
@@ -108,7 +113,7 @@ public static class CartsApi
             case CartChangeOutcome.VersionConflict:
                 context.Response.Headers.ETag = ETagOf(change.Cart!);
                 return ApiError.Of(409, "CART_VERSION_CONFLICT", "The cart changed since you read it. Reload it and try again.");
-            case CartChangeOutcome.CheckingOut:
+            case CartChangeOutcome.CheckingOut or CartChangeOutcome.ClaimLapsed:
                 return ApiError.CheckoutInProgress(cartId);
             default:
                 return ApiError.CartCheckedOut(cartId);

@@ -1,5 +1,7 @@
+using CheckoutService.Carts;
 using CheckoutService.Edge;
 using CheckoutService.Idempotency;
+using CheckoutService.Orders;
 using CheckoutService.RateLimits;
 using CheckoutService.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,6 +16,7 @@ public static class CheckoutApi
     {
         services.AddApiJson(CheckoutJson.Default);
         services.AddSingleton<PlaceOrder>();
+        services.AddSingleton<ICartOrders, CartOrdersFromOrderTable>();
         return services;
     }
 
@@ -29,4 +32,11 @@ public static class CheckoutApi
     public static Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError>> Checkout(
         CheckoutRequest request, [FromHeader] string? authorization, PlaceOrder placeOrder, HttpContext context, CancellationToken cancellationToken) =>
         placeOrder.RunAsync(request, SessionTokens.FromAuthorization(authorization), context.TraceIdentifier, cancellationToken);
+}
+
+/// <summary>Carts and sessions ask the order table how a checkout ended when it could not tell them.</summary>
+internal sealed class CartOrdersFromOrderTable(IOrderStore orders) : ICartOrders
+{
+    public async Task<string?> OrderIdOfAsync(string cartId, CancellationToken cancellationToken) =>
+        (await orders.FindByCartAsync(cartId, cancellationToken))?.OrderId;
 }

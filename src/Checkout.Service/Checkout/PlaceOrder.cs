@@ -107,10 +107,12 @@ public sealed partial class PlaceOrder(
                 return ApiError.CartCheckedOut(cartId);
             case CartChangeOutcome.CheckingOut:
                 // Another checkout is paying, or one paid and then lost the store before it could say so.
-                return await RepairFromOrderAsync(cartId, cancellationToken) ? ApiError.CartCheckedOut(cartId) : ApiError.CheckoutInProgress(cartId);
+                return (await carts.SettleAsync(claim.Cart!, cancellationToken)).Status == CartStatus.CheckedOut
+                    ? ApiError.CartCheckedOut(cartId)
+                    : ApiError.CheckoutInProgress(cartId);
         }
-        // The claim may have outlived a checkout that placed its order: never pay for a cart twice.
-        if (await RepairFromOrderAsync(cartId, cancellationToken))
+        // The claim may have taken over from a checkout that placed its order: never pay for a cart twice.
+        if ((await carts.SettleAsync(claim.Cart!, cancellationToken)).Status == CartStatus.CheckedOut)
         {
             return ApiError.CartCheckedOut(cartId);
         }
@@ -188,21 +190,10 @@ public sealed partial class PlaceOrder(
         }
     }
 
-    /// <summary>The order table is the truth: when the cart already has an order, the cart is frozen to match and true is returned.</summary>
-    private async Task<bool> RepairFromOrderAsync(string cartId, CancellationToken cancellationToken)
-    {
-        if (await orders.FindByCartAsync(cartId, cancellationToken) is not { } order)
-        {
-            return false;
-        }
-        await carts.MarkCheckedOutAsync(cartId, order.OrderId, cancellationToken);
-        return true;
-    }
-
     /// <summary>
     /// Freezes the cart and completes the session once the order is committed. The order table is
     /// the truth from here: if the shared store fails now, the shopper still gets the 201, and the
-    /// next checkout of the cart finds the order and freezes the cart then.
+    /// next read of the cart or the session settles them from the order table.
     /// </summary>
     private async Task AfterOrderAsync(string cartId, Order order, string sessionId)
     {

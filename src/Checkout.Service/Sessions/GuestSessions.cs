@@ -1,3 +1,4 @@
+using CheckoutService.Carts;
 using CheckoutService.Edge;
 using CheckoutService.Observability;
 using Microsoft.Extensions.Options;
@@ -9,7 +10,8 @@ namespace CheckoutService.Sessions;
 /// through named steps (save a section, begin paying, complete or resume), each an optimistic
 /// read-modify-write that renews its TTL. Other capabilities ask for a step; none rewrites a session.
 /// </summary>
-public sealed partial class GuestSessions(SessionStore store, TimeProvider time, IOptions<CheckoutSettings> settings, ILogger<GuestSessions> logger)
+public sealed partial class GuestSessions(
+    SessionStore store, TimeProvider time, IOptions<CheckoutSettings> settings, ILogger<GuestSessions> logger, ICartOrders? orders = null)
 {
     private static readonly byte[] NoHash = new byte[32];
 
@@ -68,9 +70,24 @@ public sealed partial class GuestSessions(SessionStore store, TimeProvider time,
     public Task ResumeAsync(string sessionId, CancellationToken cancellationToken) =>
         ChangeAsync(sessionId, s => s.Status == SessionStatus.PaymentPending ? s with { Status = SessionStatus.Active } : null, cancellationToken);
 
-    /// <summary>The order is placed: the session is done and remembers the intent that paid.</summary>
-    public Task CompleteAsync(string sessionId, string paymentIntentId, CancellationToken cancellationToken) =>
-        ChangeAsync(sessionId, s => s with { Status = SessionStatus.Completed, PaymentIntentId = paymentIntentId }, cancellationToken);
+    /// <summary>The order is placed: the session is done and remembers the intent that paid, when it is known.</summary>
+    public Task<StoredSession?> CompleteAsync(string sessionId, string? paymentIntentId, CancellationToken cancellationToken) =>
+        ChangeAsync(sessionId, s => s with { Status = SessionStatus.Completed, PaymentIntentId = paymentIntentId ?? s.PaymentIntentId }, cancellationToken);
+
+    /// <summary>
+    /// A session still paying may belong to a checkout that placed its order and then lost the
+    /// store: the order table settles it, so the shopper does not see a payment that never ends.
+    /// </summary>
+    public async Task<StoredSession> SettleAsync(StoredSession stored, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        if (stored.Session.Status != SessionStatus.PaymentPending || orders is null
+            || await orders.OrderIdOfAsync(stored.Session.CartId, cancellationToken) is null)
+        {
+            return stored;
+        }
+        return await CompleteAsync(stored.Session.SessionId, null, cancellationToken) ?? stored;
+    }
 
     private async Task<(GuestSession Session, string Token)> StartAsync(
         string cartId, CartSnapshot snapshot, string email, ShippingAddress? shippingAddress, string? paymentMethodId, string status,

@@ -76,7 +76,7 @@ public static class SessionsApi
         string sessionId, [FromHeader] string? authorization, GuestSessions sessions, TimeProvider time, CancellationToken cancellationToken)
     {
         var stored = await sessions.OpenAsync(SessionTokens.NormalizeSessionId(sessionId), SessionTokens.FromAuthorization(authorization), cancellationToken);
-        return stored is null ? ApiError.SessionExpired() : TypedResults.Ok(SessionView.Of(stored, time.GetUtcNow()));
+        return stored is null ? ApiError.SessionExpired() : TypedResults.Ok(SessionView.Of(await sessions.SettleAsync(stored, cancellationToken), time.GetUtcNow()));
     }
 
     public static async Task<Results<Ok<SessionView>, ValidationFailed, ApiError>> SaveShippingAddress(
