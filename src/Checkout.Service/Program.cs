@@ -33,23 +33,23 @@ builder.Services
     .AddPayments()
     .AddCheckout();
 
-var app = builder.Build();
-
-app.UseRequestIds();
-app.UseErrorHandling();
-app.UseEdgeProtections();
-app.UseRouting();
-app.UseCors();
-app.UseRateLimiter();
-app.UseMiddleware<IdempotencyMiddleware>();
-
-app.MapCarts();
-app.MapSessions();
-app.MapCheckout();
-app.MapHealth();
-
 try
 {
+    var app = builder.Build();
+
+    app.UseRequestIds();
+    app.UseErrorHandling();
+    app.UseEdgeProtections();
+    app.UseRouting();
+    app.UseCors();
+    app.UseRateLimiter();
+    app.UseMiddleware<IdempotencyMiddleware>();
+
+    app.MapCarts();
+    app.MapSessions();
+    app.MapCheckout();
+    app.MapHealth();
+
     await app.RunAsync();
     return 0;
 }

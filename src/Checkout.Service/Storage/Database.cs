@@ -40,14 +40,8 @@ public sealed class Database : IAsyncDisposable
         {
             return Sqlite(databaseUrl["sqlite:".Length..]);
         }
-        try
-        {
-            return new Database(DatabaseKind.PostgreSql, NpgsqlDataSource.Create(ToNpgsqlConnectionString(databaseUrl)));
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidOperationException("DATABASE_URL is neither a postgres:// URL, an Npgsql connection string nor sqlite:PATH.", e);
-        }
+        // Checked at start-up (IsValidUrl), so this cannot fail on the URL itself.
+        return new Database(DatabaseKind.PostgreSql, NpgsqlDataSource.Create(ToNpgsqlConnectionString(databaseUrl)));
     }
 
     /// <summary>True when <paramref name="databaseUrl"/> can be used; start-up validation names the variable otherwise.</summary>
@@ -62,7 +56,7 @@ public sealed class Database : IAsyncDisposable
             _ = ToNpgsqlConnectionString(databaseUrl);
             return true;
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or KeyNotFoundException or FormatException)
         {
             return false;
         }

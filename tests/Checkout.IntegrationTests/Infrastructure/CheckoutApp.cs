@@ -36,6 +36,9 @@ public class CheckoutApp : WebApplicationFactory<Program>
 
     public Dictionary<string, string?> Settings { get; } = new();
 
+    /// <summary>The host's environment; the factory's default is Development.</summary>
+    public string Environment { get; init; } = "Development";
+
     /// <summary>Swaps a service for a test (a failing store, say); runs after the app's own registrations.</summary>
     public Action<IServiceCollection>? ReplaceServices { get; init; }
 
@@ -45,6 +48,7 @@ public class CheckoutApp : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseEnvironment(Environment);
         builder.UseSetting("urls", "http://127.0.0.1:0");
         builder.UseSetting("DATABASE_URL", "sqlite:" + Path.Combine(_dataDirectory, "checkout.db"));
         foreach (var (key, value) in Settings)
