@@ -1,13 +1,15 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using CheckoutService.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CheckoutService.IntegrationTests;
 
 /// <summary>The log's Kong settings, enforced by the service and checked over HTTP.</summary>
 public sealed class EdgeProtectionTests : IAsyncDisposable
 {
-    private readonly CheckoutApp _app = new();
+    // A fake clock standing mid-minute: no rate-limit window turns over during a test.
+    private readonly CheckoutApp _app = new() { Clock = new FakeTimeProvider(CheckoutApp.TraceMorning) };
 
     public EdgeProtectionTests()
     {
@@ -32,8 +34,8 @@ public sealed class EdgeProtectionTests : IAsyncDisposable
         Assert.All(replies.Take(10), r => Assert.Equal(HttpStatusCode.UnprocessableEntity, r.Status));
         Assert.Equal(["9", "8", "7", "6", "5", "4", "3", "2", "1", "0", "0"], replies.Select(r => r.Header("X-RateLimit-Remaining")));
         Assert.All(replies, r => Assert.Equal("10", r.Header("X-RateLimit-Limit")));
-        var reset = long.Parse(replies[0].Header("X-RateLimit-Reset")!, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(reset - TimeProvider.System.GetUtcNow().ToUnixTimeSeconds(), 0, 61);
+        var windowEnd = new DateTimeOffset(2025, 9, 10, 8, 15, 0, TimeSpan.Zero).ToUnixTimeSeconds(); // the minute after 08:14:22
+        Assert.Equal(windowEnd, long.Parse(replies[0].Header("X-RateLimit-Reset")!, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal("\"checkout\";q=10;w=60", replies[0].Header("RateLimit-Policy"));
         Assert.StartsWith("\"checkout\";r=9;t=", replies[0].Header("RateLimit"), StringComparison.Ordinal);
 
@@ -63,7 +65,7 @@ public sealed class EdgeProtectionTests : IAsyncDisposable
     [Fact]
     public async Task XForwardedFor_FromAnUntrustedPeer_IsIgnored()
     {
-        await using var app = new CheckoutApp();
+        await using var app = new CheckoutApp { Clock = new FakeTimeProvider(CheckoutApp.TraceMorning) };
         app.Settings["RATE_LIMIT_CHECKOUT_PER_MINUTE"] = "2";
         app.Settings["TRUSTED_PROXIES"] = "10.0.0.1"; // the test client (127.0.0.1) is not a trusted proxy
         using var shopper = app.Shopper();

@@ -1,6 +1,10 @@
+using System.Diagnostics;
 using System.Net;
 using CheckoutService.Checkout;
 using CheckoutService.IntegrationTests.Infrastructure;
+using CheckoutService.Observability;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
 using Microsoft.Extensions.Time.Testing;
 using PaymentGateway.Simulator;
 
@@ -14,11 +18,16 @@ namespace CheckoutService.IntegrationTests;
 public sealed class PaymentResilienceTests : IAsyncDisposable
 {
     private readonly FakeTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
+    private readonly List<Activity> _spans = [];
     private readonly CheckoutApp _app;
 
     public PaymentResilienceTests()
     {
-        _app = new CheckoutApp { Clock = _clock };
+        _app = new CheckoutApp
+        {
+            Clock = _clock,
+            ReplaceServices = services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans)),
+        };
         _app.Settings["PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS"] = "1000";
     }
 
@@ -33,6 +42,16 @@ public sealed class PaymentResilienceTests : IAsyncDisposable
     private IReadOnlyList<GatewaySimulator.GatewayCall> Calls(string cartId, string paymentMethodId, string operation) =>
         [.. Gateway.Calls.Where(c => c.IdempotencyKey == PlaceOrder.GatewayKey(cartId, 1, paymentMethodId) + ":" + operation)];
 
+    private long[] BackoffWaitsMs(string cartId)
+    {
+        lock (_spans)
+        {
+            var handoff = Assert.Single(_spans, s => s.OperationName == CheckoutTelemetry.PaymentHandoffSpan && (string?)s.GetTagItem(CheckoutTelemetry.CartId) == cartId);
+            return [.. handoff.Events.Where(e => e.Name == CheckoutTelemetry.RetryBackoffEvent)
+                .Select(e => (long)e.Tags.Single(t => t.Key == "wait_duration_ms").Value!)];
+        }
+    }
+
     [Fact]
     public async Task GatewayDown_Is502AfterOnePlusMaxRetriesAttempts_At1s2s4s()
     {
@@ -45,11 +64,11 @@ public sealed class PaymentResilienceTests : IAsyncDisposable
         Assert.Equal("2", reply.Header("Retry-After"));
         var attempts = Calls(cartId, "pm_stripe_1a2b_down", "create");
         Assert.Equal([0, 1, 2, 3], attempts.Select(a => a.RetryAttempt));
-        var gaps = attempts.Zip(attempts.Skip(1), (a, b) => b.At - a.At).ToList();
-        Assert.Collection(gaps,
-            g => Assert.InRange(g.TotalMilliseconds, 1000, 1400),
-            g => Assert.InRange(g.TotalMilliseconds, 2000, 2400),
-            g => Assert.InRange(g.TotalMilliseconds, 4000, 4400));
+        // The waits the retry chose, exactly, and on the gateway's side at least that long apart (the
+        // driven clock can only overshoot, by however long the machine took to make the next call).
+        Assert.Equal([1000L, 2000L, 4000L], BackoffWaitsMs(cartId));
+        var gaps = attempts.Zip(attempts.Skip(1), (a, b) => (b.At - a.At).TotalMilliseconds).ToList();
+        Assert.Collection(gaps, g => Assert.True(g >= 1000, $"{g}"), g => Assert.True(g >= 2000, $"{g}"), g => Assert.True(g >= 4000, $"{g}"));
         Assert.Equal(0, Gateway.Ledger(cartId).Charges);
     }
 

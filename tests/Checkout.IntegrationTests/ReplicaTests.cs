@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using CheckoutService.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using PaymentGateway.Simulator;
 
 namespace CheckoutService.IntegrationTests;
@@ -22,9 +23,12 @@ public sealed class ReplicaTests(RedisServers redis, PostgresServer postgres) : 
         (_a, _b) = (Replica(database), Replica(database));
     }
 
+    /// <summary>Both replicas read one fake clock standing mid-minute, so a rate-limit window never turns over mid-test.</summary>
+    private readonly FakeTimeProvider _clock = new(CheckoutApp.TraceMorning);
+
     private CheckoutApp Replica(string database)
     {
-        var app = new CheckoutApp();
+        var app = new CheckoutApp { Clock = _clock };
         app.Settings["REDIS_URL"] = redis.Standalone.Url;
         app.Settings["DATABASE_URL"] = database;
         app.Settings["PAYMENT_GATEWAY_URL"] = _gateway.BaseAddress.ToString();
