@@ -11,6 +11,11 @@ using CheckoutService.Sessions;
 using CheckoutService.Storage;
 using Microsoft.Extensions.Options;
 
+// ASP.NET Core 10 binds JSON bodies straight from the request's PipeReader; a body that ends inside
+// its JSON leaves that reader mid-read, and Kestrel's next read of the connection then fails with
+// "Reading is already in progress". Binding through the body stream completes every read it starts.
+AppContext.SetSwitch("Microsoft.AspNetCore.UseStreamBasedJsonParsing", true);
+
 // The content root is the app's folder, so appsettings.json is found wherever the service is started from.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 if (string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(builder.Configuration["urls"]))
