@@ -1,9 +1,5 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace PaymentGateway.Simulator;
 
@@ -26,7 +22,10 @@ public sealed class EmbeddedGatewaySimulator : IAsyncDisposable
 
     public GatewaySimulator Simulator => _app.Services.GetRequiredService<GatewaySimulator>();
 
+    /// <summary>Starts the simulator on a free loopback port.</summary>
+    /// <param name="configure">Its options: the service token it requires, its latency.</param>
     /// <param name="time">The clock for the ledger's and the call log's timestamps (the host's, so tests can fake it).</param>
+    /// <param name="cancellationToken">Gives up starting.</param>
     public static async Task<EmbeddedGatewaySimulator> StartAsync(
         Action<SimulatorOptions>? configure = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {

@@ -1,10 +1,8 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using CheckoutService.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Testing;
 
 namespace CheckoutService.IntegrationTests;
 

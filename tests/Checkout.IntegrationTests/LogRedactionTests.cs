@@ -1,9 +1,7 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using CheckoutService.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Testing;
 
 namespace CheckoutService.IntegrationTests;
 

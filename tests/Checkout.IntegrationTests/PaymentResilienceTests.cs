@@ -4,8 +4,8 @@ using CheckoutService.Checkout;
 using CheckoutService.IntegrationTests.Infrastructure;
 using CheckoutService.Observability;
 using Microsoft.Extensions.DependencyInjection;
-using OpenTelemetry.Trace;
 using Microsoft.Extensions.Time.Testing;
+using OpenTelemetry.Trace;
 using PaymentGateway.Simulator;
 
 namespace CheckoutService.IntegrationTests;

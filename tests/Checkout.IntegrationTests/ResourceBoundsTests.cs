@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using CheckoutService.IntegrationTests.Infrastructure;
 using CheckoutService.Storage;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Compliance.Classification;
-using Microsoft.Extensions.Compliance.Redaction;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 

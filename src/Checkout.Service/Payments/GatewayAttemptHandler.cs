@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
 using CheckoutService.Observability;
-using Microsoft.Extensions.Http.Resilience;
 using PaymentGateway.Contracts;
 
 namespace CheckoutService.Payments;

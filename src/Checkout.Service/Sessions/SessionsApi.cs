@@ -1,10 +1,10 @@
 using CheckoutService.Carts;
 using CheckoutService.Edge;
 using CheckoutService.RateLimits;
-using Microsoft.Extensions.Options;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace CheckoutService.Sessions;
 

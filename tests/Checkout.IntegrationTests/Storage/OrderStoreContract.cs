@@ -1,4 +1,3 @@
-using CheckoutService.Checkout;
 using CheckoutService.Edge;
 using CheckoutService.IntegrationTests.Infrastructure;
 using CheckoutService.Orders;
