@@ -28,6 +28,7 @@ builder.Services
     .AddCheckoutSettings()
     .AddErrorHandling()
     .AddEdgeProtections()
+    .AddApiDocs()
     .AddHealth()
     .AddSharedState()
     .AddDatabase()
@@ -54,6 +55,7 @@ try
     app.MapSessions();
     app.MapCheckout();
     app.MapHealth();
+    app.MapApiDocs();
 
     await app.RunAsync();
     return 0;

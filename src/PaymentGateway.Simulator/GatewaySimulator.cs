@@ -8,7 +8,7 @@ namespace PaymentGateway.Simulator;
 /// The state behind the simulated svc-payment-gateway: intents by idempotency key, charges per
 /// cart, and deterministic faults chosen by the payment method id:
 /// <c>pm_..._declined</c> is refused at confirm, <c>pm_..._flaky</c> fails the first create
-/// attempt for each idempotency key (as the log's Stripe-maintenance trace shows),
+/// attempt for each idempotency key (as during a Stripe maintenance window),
 /// <c>pm_..._timeout</c> creates the intent on the first attempt but never answers it (the
 /// caller must find out what happened), <c>pm_..._down</c> fails every call.
 /// </summary>

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace CheckoutService.IntegrationTests;
 
-/// <summary>The log's Kong settings, enforced by the service and checked over HTTP.</summary>
+/// <summary>The edge limits, enforced by the service and checked over HTTP.</summary>
 public sealed class EdgeProtectionTests : IAsyncDisposable
 {
     // A fake clock standing mid-minute: no rate-limit window turns over during a test.

@@ -4,7 +4,7 @@ using CheckoutService.IntegrationTests.Infrastructure;
 
 namespace CheckoutService.IntegrationTests;
 
-/// <summary>The design log's HTTP traces, replayed: same status codes, fields and error codes.</summary>
+/// <summary>The API's reference exchanges, replayed: same status codes, fields and error codes.</summary>
 public class LogTraceTests(CheckoutApp app) : IClassFixture<CheckoutApp>
 {
     [Fact]

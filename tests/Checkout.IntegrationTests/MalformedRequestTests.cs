@@ -4,7 +4,7 @@ using CheckoutService.IntegrationTests.Infrastructure;
 
 namespace CheckoutService.IntegrationTests;
 
-/// <summary>Whatever a client sends, it gets a 4xx in the log's error shape, never a 500.</summary>
+/// <summary>Whatever a client sends, it gets a 4xx in the API's error shape, never a 500.</summary>
 public class MalformedRequestTests(CheckoutApp app) : IClassFixture<CheckoutApp>
 {
     private const string Address = """{"line1":"1 Main St","city":"Springfield","state":"IL","zip":"62704","country":"US"}""";

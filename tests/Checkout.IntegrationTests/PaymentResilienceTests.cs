@@ -11,7 +11,7 @@ using PaymentGateway.Simulator;
 namespace CheckoutService.IntegrationTests;
 
 /// <summary>
-/// The gateway's bad moments on a fake clock, with the log's real settings: 8 s attempts,
+/// The gateway's bad moments on a fake clock, with the production settings: 8 s attempts,
 /// 3 retries at 1 s / 2 s / 4 s, and the breaker. Each test has its own host, so breaker state
 /// never leaks between them.
 /// </summary>

@@ -50,6 +50,26 @@ public sealed class StartupTests(RedisServers redis)
         Assert.Equal("redis", (string?)health.Body["modes"]!["shared_state"]);
     }
 
+    [Fact]
+    public async Task OpenApi_DescribesEveryEndpoint_AndItsErrorBodies()
+    {
+        await using var app = new CheckoutApp();
+        using var shopper = app.Shopper();
+
+        var document = (await shopper.SendAsync(HttpMethod.Get, "/openapi/v1.json", null)).Body!;
+
+        var paths = document["paths"]!.AsObject();
+        foreach (var path in (string[])["/api/v2/products", "/api/v2/carts", "/api/v2/carts/{cartId}", "/api/v2/carts/{cartId}/items/{sku}",
+            "/api/v2/checkout/guest/session", "/api/v2/checkout/guest/session/{sessionId}", "/api/v2/checkout/guest"])
+        {
+            Assert.True(paths.ContainsKey(path), path);
+        }
+        var checkout = paths["/api/v2/checkout/guest"]!["post"]!["responses"]!.AsObject();
+        Assert.All((string[])["201", "402", "404", "409", "422", "502"], status => Assert.True(checkout.ContainsKey(status), status));
+        var schemas = document["components"]!["schemas"]!.AsObject();
+        Assert.True(schemas.ContainsKey("ErrorBody") && schemas.ContainsKey("ValidationBody"));
+    }
+
     [Theory]
     [InlineData("GUEST_SESSION_TTL_SECONDS", "5", "GUEST_SESSION_TTL_SECONDS")]
     [InlineData("GUEST_SESSION_TTL_SECONDS", "fifteen minutes", "GUEST_SESSION_TTL_SECONDS")]

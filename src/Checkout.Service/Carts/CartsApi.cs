@@ -72,8 +72,8 @@ public static class CartsApi
     }
 
     /// <summary>
-    /// Sets one line. Without If-Match it applies on top of whatever else changed (CHKOUT-1912:
-    /// two tabs editing different lines both win); with a stale If-Match it is a 409.
+    /// Sets one line. Without If-Match it applies on top of whatever else changed
+    /// (two tabs editing different lines both win); with a stale If-Match it is a 409.
     /// </summary>
     public static async Task<Results<Ok<CartView>, ValidationFailed, ApiError>> SetQuantity(
         string cartId, string sku, SetQuantityRequest request, Catalog catalog, CartStore carts, TimeProvider time,

@@ -24,6 +24,8 @@ public static class CheckoutApi
     {
         app.MapPost("/api/v2/checkout/guest", Checkout)
             .WithMetadata(new IdempotentAttribute())
+            .Produces<ErrorBody>(StatusCodes.Status402PaymentRequired)
+            .Produces<ErrorBody>(StatusCodes.Status502BadGateway)
             .PerClientPerMinute("checkout", app.ServiceProvider.GetRequiredService<IOptions<CheckoutSettings>>().Value.CheckoutRateLimitPerMinute)
             .RequireCors(EdgeProtections.CorsPolicy);
         return app;

@@ -1,16 +1,18 @@
+using System.Reflection;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Metadata;
 using FluentValidation.Results;
 
 namespace CheckoutService.Edge;
 
-/// <summary>The log's error body: <c>{"error","message","request_id"}</c>.</summary>
+/// <summary>The API's error body: <c>{"error","message","request_id"}</c>.</summary>
 public sealed record ErrorBody(
     string Error,
     string Message,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? RetryAfterSeconds,
     string RequestId);
 
-/// <summary>The log's validation body: every failing field at once.</summary>
+/// <summary>The API's validation body: every failing field at once.</summary>
 public sealed record ValidationBody(IReadOnlyList<FieldError> Errors, string RequestId);
 
 public sealed record FieldError(string Field, string Code, string Message, string Constraint);
@@ -19,8 +21,14 @@ public sealed record FieldError(string Field, string Code, string Message, strin
 /// The one place error responses are built. The request id is filled in when the result runs,
 /// so handlers can return an error without carrying the HttpContext around.
 /// </summary>
-public sealed class ApiError : IResult, IStatusCodeHttpResult
+public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
 {
+    /// <summary>
+    /// The statuses any endpoint's error may have, described in the OpenAPI document with this body;
+    /// an endpoint with more (checkout's 402 and 502) adds them itself.
+    /// </summary>
+    private static readonly int[] DocumentedStatuses = [400, 404, 409, 413, 415, 429, 503];
+
     private ApiError(int statusCode, string code, string message, int? retryAfterSeconds = null)
     {
         StatusCode = statusCode;
@@ -51,6 +59,15 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult
     public static ApiError SessionExpired() =>
         new(StatusCodes.Status404NotFound, "SESSION_EXPIRED", "Guest session has expired. Please start a new checkout.");
 
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        foreach (var status in DocumentedStatuses)
+        {
+            builder.Metadata.Add(new ProducesResponseTypeMetadata(status, typeof(ErrorBody), ["application/json"]));
+        }
+    }
+
     public Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
@@ -65,8 +82,14 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult
 }
 
 /// <summary>422 with every failing field listed.</summary>
-public sealed class ValidationFailed(IReadOnlyList<FieldError> errors) : IResult, IStatusCodeHttpResult
+public sealed class ValidationFailed(IReadOnlyList<FieldError> errors) : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
 {
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status422UnprocessableEntity, typeof(ValidationBody), ["application/json"]));
+    }
+
     public IReadOnlyList<FieldError> Errors { get; } = errors;
     public int StatusCode => StatusCodes.Status422UnprocessableEntity;
     int? IStatusCodeHttpResult.StatusCode => StatusCode;
@@ -74,7 +97,7 @@ public sealed class ValidationFailed(IReadOnlyList<FieldError> errors) : IResult
     public static ValidationFailed One(string field, string code, string message, string constraint) =>
         new([new FieldError(field, code, message, constraint)]);
 
-    /// <summary>FluentValidation's failures in the log's shape; <paramref name="prefix"/> nests them (<c>shipping_address</c>).</summary>
+    /// <summary>FluentValidation's failures in the API's shape; <paramref name="prefix"/> nests them (<c>shipping_address</c>).</summary>
     public static IReadOnlyList<FieldError> ErrorsOf(ValidationResult result, string prefix = "")
     {
         ArgumentNullException.ThrowIfNull(result);

@@ -8,7 +8,7 @@ namespace CheckoutService.Edge;
 
 /// <summary>
 /// The API's JSON: snake_case, strict about numbers and duplicate keys, times as
-/// <c>2025-09-14T00:00:00Z</c> as the log's traces write them. Each feature keeps its types in
+/// <c>2025-09-14T00:00:00Z</c> as the API writes them. Each feature keeps its types in
 /// its own source-generated context (with <c>[JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
 /// PropertyNamingPolicy = SnakeCaseLower)]</c>) and adds it here from its <c>AddX()</c>.
 /// </summary>
@@ -37,7 +37,7 @@ public static class ApiJson
 [JsonSerializable(typeof(ValidationBody))]
 internal sealed partial class EdgeJson : JsonSerializerContext;
 
-/// <summary>Times on the wire to the second, in UTC, as the log's traces write them.</summary>
+/// <summary>Times on the wire to the second, in UTC, as the API writes them.</summary>
 public sealed class UtcSecondsConverter : JsonConverter<DateTimeOffset>
 {
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace CheckoutService.Edge;
 
 /// <summary>
-/// What Kong did for the log's routes, now done by the service itself: client IPs from trusted
+/// What an API gateway would do for these routes, done by the service itself: client IPs from trusted
 /// proxies only, the security headers on every response, and a CORS policy for the shop's
 /// origins that endpoints opt into with <c>RequireCors(CorsPolicy)</c>.
 /// </summary>

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Diagnostics;
 namespace CheckoutService.Edge;
 
 /// <summary>
-/// Turns what the framework refused before a handler ran into the log's error body: bodies it
+/// Turns what the framework refused before a handler ran into the API's error body: bodies it
 /// could not read (400/413/415/422) and unknown routes (404/405). Decided by the exception's type
 /// and status, never its message. Other capabilities add their own <see cref="IExceptionHandler"/>
 /// for their failures (Storage: the store is down); whatever nobody handled is a 500 with the

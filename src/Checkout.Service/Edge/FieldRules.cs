@@ -15,7 +15,7 @@ public static class FieldCodes
     public const string UnknownSku = "UNKNOWN_SKU";
 }
 
-/// <summary>The field rules every request shares, each with the log's code, message and constraint.</summary>
+/// <summary>The field rules every request shares, each with the API's code, message and constraint.</summary>
 public static class FieldRules
 {
     public const int MaxEmailLength = 254;

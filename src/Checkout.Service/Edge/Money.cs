@@ -6,7 +6,7 @@ namespace CheckoutService.Edge;
 
 /// <summary>
 /// An amount in US cents. Held as an integer so sums are exact; written to JSON as a decimal
-/// with exactly two places (<c>129.50</c>), as the log's traces show.
+/// with exactly two places (<c>129.50</c>), as the API has always written it.
 /// </summary>
 [JsonConverter(typeof(MoneyJsonConverter))]
 public readonly record struct Money(long Cents)

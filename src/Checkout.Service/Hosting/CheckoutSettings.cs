@@ -41,7 +41,7 @@ public sealed class CheckoutSettings
 
     /// <summary>
     /// The most a checkout may spend paying: under the gateway's 60 s read timeout, above the
-    /// log's worst case of 4 x 8 s attempts + 7 s of backoff.
+    /// worst case of 4 x 8 s attempts + 7 s of backoff.
     /// </summary>
     [ConfigurationKeyName("CHECKOUT_DEADLINE_MS")]
     [Range(1_000, 59_000, ErrorMessage = "CHECKOUT_DEADLINE_MS must be between 1000 and 59000 (under the gateway's 60 s read timeout).")]

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace CheckoutService.Observability;
 
-/// <summary>The service's own spans and their names, as the design log's tracing section sets them.</summary>
+/// <summary>The service's own spans and their names, as dashboards and alerts name them.</summary>
 public static class CheckoutTelemetry
 {
     public const string SourceName = "CheckoutService";

@@ -7,8 +7,8 @@ namespace CheckoutService.Observability;
 public static class ObservabilityRegistration
 {
     /// <summary>
-    /// Structured JSON logs with redaction on at every level, and OpenTelemetry traces (always
-    /// sampled, as the log's tracing section sets) exported over OTLP when
+    /// Structured JSON logs with redaction on at every level, and OpenTelemetry traces (every
+    /// checkout sampled) exported over OTLP when
     /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
     /// </summary>
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)

@@ -12,7 +12,7 @@ public static class CheckoutData
 {
     public const string TaxonomyName = "checkout";
 
-    /// <summary>Stripe client secrets: logged as <c>cs_***</c>, as PR #4602's review asked.</summary>
+    /// <summary>Stripe client secrets: logged as <c>cs_***</c>: the kind of secret, never its value.</summary>
     public static DataClassification ClientSecret => new(TaxonomyName, nameof(ClientSecret));
 
     /// <summary>Session tokens, service tokens, webhook secrets: logged as <c>***</c>.</summary>

@@ -10,7 +10,7 @@ using Polly.Timeout;
 namespace CheckoutService.Payments;
 
 /// <summary>
-/// How calls to svc-payment-gateway survive its bad moments (PR #4602's review, CHKOUT-1915):
+/// How calls to svc-payment-gateway survive its bad moments:
 /// each attempt times out after <c>PAYMENT_GATEWAY_TIMEOUT_MS</c>; 502/503/504, timeouts and
 /// connection errors are retried up to <c>PAYMENT_GATEWAY_MAX_RETRIES</c> times at 1 s, 2 s, 4 s
 /// (no jitter: one checkout's retries are already spread by its shopper's timing); a decline or

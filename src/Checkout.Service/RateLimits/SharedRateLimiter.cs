@@ -13,7 +13,7 @@ public sealed record RateLimitPolicy(string Name, int Limit, TimeSpan Window, st
 /// <summary>
 /// The global limiter for ASP.NET Core's rate-limiting middleware: per client IP, fixed windows
 /// counted in <see cref="IRateLimitCounters"/> so every replica sees the same count. It is
-/// hand-written because it must set the log's <c>X-RateLimit-*</c> headers (and the IETF draft's
+/// hand-written because it must set the <c>X-RateLimit-*</c> headers clients read (and the IETF draft's
 /// <c>RateLimit</c> ones) on every answer, which needs the request; the framework's limiters see
 /// only a partition key. Endpoints opt in with <see cref="RateLimitPolicy"/> metadata.
 /// </summary>

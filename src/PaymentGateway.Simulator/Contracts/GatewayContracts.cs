@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace PaymentGateway.Contracts;
 
-// svc-payment-gateway's API as the design log's traces show it. Amounts are decimals with cents.
+// svc-payment-gateway's API as the checkout calls it. Amounts are decimals with cents.
 
 public sealed record IntentMetadata(string CartId, string CheckoutType, string? SessionId);
 

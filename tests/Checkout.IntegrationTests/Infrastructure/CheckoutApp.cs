@@ -18,7 +18,7 @@ public class CheckoutApp : WebApplicationFactory<Program>
     public CheckoutApp()
     {
         UseKestrel(0);
-        // Every test client is 127.0.0.1; the limit tests set the log's real limits themselves.
+        // Every test client is 127.0.0.1; the limit tests set the real limits themselves.
         foreach (var limit in (string[])["CHECKOUT", "SESSION_READS", "CART_CREATES", "SESSION_STARTS", "SESSION_WRITES"])
         {
             Settings[$"RATE_LIMIT_{limit}_PER_MINUTE"] = "100000";
@@ -29,7 +29,7 @@ public class CheckoutApp : WebApplicationFactory<Program>
 
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("checkout-tests-").FullName;
 
-    /// <summary>Starts at the log's first trace, a Wednesday morning.</summary>
+    /// <summary>A Wednesday morning, 08:14:22 UTC, the time of the API's reference exchanges.</summary>
     public static readonly DateTimeOffset TraceMorning = new(2025, 9, 10, 8, 14, 22, TimeSpan.Zero);
 
     public FakeTimeProvider? Clock { get; init; }
