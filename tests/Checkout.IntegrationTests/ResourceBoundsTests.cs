@@ -108,11 +108,9 @@ public sealed class ResourceBoundsTests : IAsyncDisposable
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 6; i++)
         {
-            statuses.Add((await shopper.SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/payment-method",
-                new JsonObject { ["payment_method_id"] = $"pm_stripe_{i}" }, token, From($"203.0.113.{i}"))).Status);
+            statuses.Add((await shopper.SavePaymentMethodAsync(sessionId, $"pm_stripe_{i}", token, From($"203.0.113.{i}"))).Status);
         }
-        var other = await shopper.SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{otherSessionId}/payment-method",
-            new JsonObject { ["payment_method_id"] = "pm_stripe_other" }, otherToken);
+        var other = await shopper.SavePaymentMethodAsync(otherSessionId, "pm_stripe_other", otherToken);
 
         Assert.All(statuses.Take(5), s => Assert.Equal(HttpStatusCode.OK, s));
         Assert.Equal(HttpStatusCode.TooManyRequests, statuses[5]);

@@ -87,10 +87,8 @@ public class SessionTests(CheckoutApp app) : IClassFixture<CheckoutApp>
         using var shopper = app.Shopper();
         var cartId = await shopper.CreateCartAsync(("SKU-BACKPACK-20L", 1));
         var (sessionId, token) = await shopper.StartSessionAsync(cartId, "shopper.test@example.com");
-        await shopper.SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/shipping-address",
-            new JsonObject { ["shipping_address"] = ShopperClient.Springfield.DeepClone() }, token);
-        await shopper.SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/payment-method",
-            new JsonObject { ["payment_method_id"] = "pm_stripe_8c7b6a5d" }, token);
+        await shopper.SaveShippingAddressAsync(sessionId, token);
+        await shopper.SavePaymentMethodAsync(sessionId, "pm_stripe_8c7b6a5d", token);
 
         var reply = await shopper.CheckoutAsync(new JsonObject { ["cart_id"] = cartId, ["email"] = "shopper.test@example.com" }, token);
 
@@ -107,10 +105,8 @@ public class SessionTests(CheckoutApp app) : IClassFixture<CheckoutApp>
         using var shopper = app.Shopper();
         var cartId = await shopper.CreateCartAsync(("SKU-HEADPHONES-BT", 1));
         var (sessionId, token) = await shopper.StartSessionAsync(cartId, "bob@example.com");
-        await shopper.SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/shipping-address",
-            new JsonObject { ["shipping_address"] = ShopperClient.Springfield.DeepClone() }, token);
-        await shopper.SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/payment-method",
-            new JsonObject { ["payment_method_id"] = "pm_stripe_bobs_card" }, token);
+        await shopper.SaveShippingAddressAsync(sessionId, token);
+        await shopper.SavePaymentMethodAsync(sessionId, "pm_stripe_bobs_card", token);
         var attackersAddress = new JsonObject { ["line1"] = "1 Drop Point", ["city"] = "Austin", ["state"] = "TX", ["zip"] = "73301", ["country"] = "US" };
 
         var withAddress = await shopper.CheckoutAsync(new JsonObject { ["cart_id"] = cartId, ["email"] = "BOB@EXAMPLE.COM", ["shipping_address"] = attackersAddress });
@@ -132,8 +128,7 @@ public class SessionTests(CheckoutApp app) : IClassFixture<CheckoutApp>
         using var shopper = app.Shopper();
         var cartId = await shopper.CreateCartAsync(("SKU-HEADPHONES-BT", 1));
         var (sessionId, bobsToken) = await shopper.StartSessionAsync(cartId, "bob@example.com");
-        await shopper.SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/payment-method",
-            new JsonObject { ["payment_method_id"] = "pm_stripe_bobs_card" }, bobsToken);
+        await shopper.SavePaymentMethodAsync(sessionId, "pm_stripe_bobs_card", bobsToken);
         if (token == "another session's")
         {
             (_, token) = await shopper.StartSessionAsync(await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1)), "bob@example.com");

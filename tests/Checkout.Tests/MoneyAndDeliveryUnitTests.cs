@@ -59,3 +59,13 @@ public class FieldPathUnitTests
     public void FromPropertyPath_SpellsFieldsAsTheApiDoes(string path, string field) =>
         Assert.Equal(field, FieldPath.FromPropertyPath(path));
 }
+
+public class BodyLimitsUnitTests
+{
+    [Theory]
+    [InlineData(8 * 1024, "8 KB")]
+    [InlineData(64 * 1024, "64 KB")]
+    [InlineData(1000, "1000 bytes")]
+    public void Describe_NamesTheLimitAsAPersonReadsIt(long bytes, string text) =>
+        Assert.Equal(text, CheckoutService.Edge.BodyLimits.Describe(bytes));
+}

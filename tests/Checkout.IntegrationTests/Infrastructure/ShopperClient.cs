@@ -46,6 +46,14 @@ public sealed class ShopperClient(HttpClient http) : IDisposable
     public Task<Reply> CheckoutAsync(JsonNode body, string? token = null) =>
         SendAsync(HttpMethod.Post, "/api/v2/checkout/guest", body, token);
 
+    public Task<Reply> SaveShippingAddressAsync(string sessionId, string? token) =>
+        SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/shipping-address",
+            new JsonObject { ["shipping_address"] = Springfield.DeepClone() }, token);
+
+    public Task<Reply> SavePaymentMethodAsync(string sessionId, string paymentMethodId, string? token, Action<HttpRequestMessage>? configure = null) =>
+        SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/payment-method",
+            new JsonObject { ["payment_method_id"] = paymentMethodId }, token, configure);
+
     public Task<Reply> GetSessionAsync(string sessionId, string? token) =>
         SendAsync(HttpMethod.Get, $"/api/v2/checkout/guest/session/{sessionId}", null, token);
 
