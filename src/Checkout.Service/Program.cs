@@ -9,6 +9,7 @@ using CheckoutService.Payments;
 using CheckoutService.RateLimits;
 using CheckoutService.Sessions;
 using CheckoutService.Storage;
+using CheckoutService.Webhooks;
 using Microsoft.Extensions.Options;
 
 // ASP.NET Core 10 binds JSON bodies straight from the request's PipeReader; a body that ends inside
@@ -37,7 +38,8 @@ builder.Services
     .AddSessions()
     .AddOrders()
     .AddPayments()
-    .AddCheckout();
+    .AddCheckout()
+    .AddWebhooks();
 
 try
 {
@@ -54,6 +56,8 @@ try
     app.MapCarts();
     app.MapSessions();
     app.MapCheckout();
+    app.MapOrders();
+    app.MapWebhooks();
     app.MapHealth();
     app.MapApiDocs();
 

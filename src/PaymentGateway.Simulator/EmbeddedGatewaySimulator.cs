@@ -22,6 +22,9 @@ public sealed class EmbeddedGatewaySimulator : IAsyncDisposable
 
     public GatewaySimulator Simulator => _app.Services.GetRequiredService<GatewaySimulator>();
 
+    /// <summary>Its webhooks: set a target to receive them.</summary>
+    public WebhookSender Webhooks => _app.Services.GetRequiredService<WebhookSender>();
+
     /// <summary>Starts the simulator on a free loopback port.</summary>
     /// <param name="configure">Its options: the service token it requires, its latency.</param>
     /// <param name="time">The clock for the ledger's and the call log's timestamps (the host's, so tests can fake it).</param>

@@ -12,7 +12,7 @@ namespace PaymentGateway.Simulator;
 /// <c>pm_..._timeout</c> creates the intent on the first attempt but never answers it (the
 /// caller must find out what happened), <c>pm_..._down</c> fails every call.
 /// </summary>
-public sealed class GatewaySimulator(TimeProvider time)
+public sealed class GatewaySimulator(TimeProvider time, WebhookSender? webhooks = null)
 {
     /// <summary>Intents kept for look-ups and the ledger; the oldest go first, so a long load test cannot grow it without bound.</summary>
     public int MaxIntents { get; init; } = 100_000;
@@ -158,6 +158,7 @@ public sealed class GatewaySimulator(TimeProvider time)
                 ChargeId = "ch_sim_" + RandomNumberGenerator.GetHexString(16, lowercase: true),
             };
             _intents[intent.IntentId] = charged;
+            webhooks?.IntentSucceeded(charged);
             return new Confirmed(charged);
         }
     }
@@ -180,6 +181,7 @@ public sealed class GatewaySimulator(TimeProvider time)
                 Status = intent.Status == IntentStatus.Succeeded ? IntentStatus.Refunded : IntentStatus.Canceled,
             };
             _intents[intentId] = voided;
+            webhooks?.IntentVoided(voided);
             return voided;
         }
     }

@@ -17,6 +17,11 @@ public static class Program
         });
         var app = builder.Build();
         app.MapGatewaySimulator();
+        if (builder.Configuration["SIMULATOR_WEBHOOK_URL"] is { Length: > 0 } webhookUrl
+            && builder.Configuration["STRIPE_WEBHOOK_SECRET"] is { Length: > 0 } secret)
+        {
+            app.Services.GetRequiredService<WebhookSender>().Target = new WebhookTarget(new Uri(webhookUrl), secret.Split(',')[0]);
+        }
         await app.RunAsync();
     }
 }

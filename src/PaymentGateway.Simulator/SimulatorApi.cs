@@ -20,7 +20,9 @@ public static class SimulatorApi
     public static IServiceCollection AddGatewaySimulator(this IServiceCollection services, Action<SimulatorOptions>? configure = null, TimeProvider? time = null)
     {
         services.AddSingleton(time ?? TimeProvider.System);
-        services.AddSingleton(sp => new GatewaySimulator(sp.GetRequiredService<TimeProvider>())
+        services.AddSingleton<WebhookSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookSender>());
+        services.AddSingleton(sp => new GatewaySimulator(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WebhookSender>())
         {
             Latency = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SimulatorOptions>>().Value.Latency,
         });

@@ -43,23 +43,18 @@ public sealed class OrderSaveFailureTests : IAsyncDisposable
         Assert.Single(_app.Gateway.Ledger(cartId).Intents, i => i.Status == IntentStatus.Succeeded);
     }
 
-    private sealed class FlakyOrderStore : IOrderStore
+    private sealed class FlakyOrderStore : OrderStoreDecorator
     {
-        public IOrderStore Inner { get; set; } = null!;
         public bool FailNextAdd { get; set; }
 
-        public Task<bool> TryAddAsync(Order order, CancellationToken cancellationToken)
+        public override Task<bool> TryAddAsync(Order order, CancellationToken cancellationToken)
         {
             if (FailNextAdd)
             {
                 FailNextAdd = false;
                 throw new InvalidOperationException("database is down");
             }
-            return Inner.TryAddAsync(order, cancellationToken);
+            return base.TryAddAsync(order, cancellationToken);
         }
-
-        public Task<Order?> GetAsync(string orderId, CancellationToken cancellationToken) => Inner.GetAsync(orderId, cancellationToken);
-
-        public Task<Order?> FindByCartAsync(string cartId, CancellationToken cancellationToken) => Inner.FindByCartAsync(cartId, cancellationToken);
     }
 }

@@ -24,7 +24,7 @@ public sealed class StoreFailsAfterPaymentTests : IAsyncDisposable
         ReplaceServices = services =>
         {
             services.AddSingleton<IExpiringTables>(sp => new SwitchedTables(sp.GetRequiredService<InMemoryTables>(), _store));
-            services.AddSingleton<IOrderStore>(sp => new OutageAfterSave(ActivatorUtilities.CreateInstance<SqlOrderStore>(sp), _store));
+            services.AddSingleton<IOrderStore>(sp => new OutageAfterSave(_store) { Inner = ActivatorUtilities.CreateInstance<SqlOrderStore>(sp) });
         },
     };
 
@@ -72,18 +72,14 @@ public sealed class StoreFailsAfterPaymentTests : IAsyncDisposable
         }
     }
 
-    private sealed class OutageAfterSave(IOrderStore inner, StoreSwitch store) : IOrderStore
+    private sealed class OutageAfterSave(StoreSwitch store) : OrderStoreDecorator
     {
-        public async Task<bool> TryAddAsync(Order order, CancellationToken cancellationToken)
+        public override async Task<bool> TryAddAsync(Order order, CancellationToken cancellationToken)
         {
-            var added = await inner.TryAddAsync(order, cancellationToken);
+            var added = await base.TryAddAsync(order, cancellationToken);
             store.Failing = added && store.FailAfterNextOrder;
             return added;
         }
-
-        public Task<Order?> GetAsync(string orderId, CancellationToken cancellationToken) => inner.GetAsync(orderId, cancellationToken);
-
-        public Task<Order?> FindByCartAsync(string cartId, CancellationToken cancellationToken) => inner.FindByCartAsync(cartId, cancellationToken);
     }
 
     private sealed class SwitchedTables(IExpiringTables inner, StoreSwitch store) : IExpiringTables

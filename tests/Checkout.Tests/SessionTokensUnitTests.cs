@@ -1,3 +1,4 @@
+using CheckoutService.Edge;
 using CheckoutService.Sessions;
 
 namespace CheckoutService.Tests;
@@ -39,5 +40,5 @@ public class SessionTokensUnitTests
     [InlineData("Basic abc", null)]
     [InlineData(null, null)]
     public void FromAuthorization_ReadsOnlyBearerTokens(string? header, string? token) =>
-        Assert.Equal(token, SessionTokens.FromAuthorization(header));
+        Assert.Equal(token, BearerToken.From(header));
 }

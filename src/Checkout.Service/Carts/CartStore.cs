@@ -77,11 +77,11 @@ public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOption
     public async Task<Cart> SettleAsync(Cart cart, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(cart);
-        if (cart.Status != CartStatus.CheckingOut || orders is null)
+        if (cart.Status != CartStatus.CheckingOut)
         {
             return cart;
         }
-        if (await orders.OrderIdOfAsync(cart.CartId, cancellationToken) is { } orderId)
+        if (orders is not null && await orders.OrderIdOfAsync(cart.CartId, cancellationToken) is { } orderId)
         {
             await MarkCheckedOutAsync(cart.CartId, orderId, cancellationToken);
             return cart with { Status = CartStatus.CheckedOut, OrderId = orderId, Version = cart.Version + 1 };

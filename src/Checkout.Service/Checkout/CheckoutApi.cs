@@ -3,7 +3,6 @@ using CheckoutService.Edge;
 using CheckoutService.Idempotency;
 using CheckoutService.Orders;
 using CheckoutService.RateLimits;
-using CheckoutService.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -33,7 +32,7 @@ public static class CheckoutApi
 
     public static Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError>> Checkout(
         CheckoutRequest request, [FromHeader] string? authorization, PlaceOrder placeOrder, HttpContext context, CancellationToken cancellationToken) =>
-        placeOrder.RunAsync(request, SessionTokens.FromAuthorization(authorization), context.TraceIdentifier, cancellationToken);
+        placeOrder.RunAsync(request, BearerToken.From(authorization), context.TraceIdentifier, cancellationToken);
 }
 
 /// <summary>Carts and sessions ask the order table how a checkout ended when it could not tell them.</summary>

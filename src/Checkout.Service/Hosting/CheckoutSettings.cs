@@ -93,6 +93,10 @@ public sealed class CheckoutSettings
     [ConfigurationKeyName("TRUSTED_PROXIES")]
     public string TrustedProxies { get; set; } = "127.0.0.1/8,::1";
 
+    /// <summary>The Stripe webhook endpoint's signing secret (<c>whsec_…</c>); two, comma-separated, while one is being rotated.</summary>
+    [ConfigurationKeyName("STRIPE_WEBHOOK_SECRET")]
+    public string? StripeWebhookSecret { get; set; }
+
     [ConfigurationKeyName("CORS_ALLOWED_ORIGINS")]
     public string CorsAllowedOrigins { get; set; } = "https://www.vantage.com,https://staging.vantage.com";
 

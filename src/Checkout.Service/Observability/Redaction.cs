@@ -48,25 +48,24 @@ public sealed class ClientSecretRedactor() : FixedMaskRedactor("cs_***");
 public sealed class SecretRedactor() : FixedMaskRedactor("***");
 
 /// <summary>Keeps the first letter and the domain, so support can still tell addresses apart: <c>u***@example.com</c>.</summary>
+public static class MaskedEmail
+{
+    public static string Of(ReadOnlySpan<char> email)
+    {
+        var at = email.LastIndexOf('@');
+        return at <= 0 ? "***" : string.Concat(email[..1], "***", email[at..]);
+    }
+}
+
+/// <summary>Emails in logs, masked as <see cref="MaskedEmail"/> does it.</summary>
 public sealed class EmailRedactor : Redactor
 {
-    public override int GetRedactedLength(ReadOnlySpan<char> input)
-    {
-        var at = input.LastIndexOf('@');
-        return at <= 0 ? 3 : 1 + 3 + (input.Length - at);
-    }
+    public override int GetRedactedLength(ReadOnlySpan<char> input) => MaskedEmail.Of(input).Length;
 
     public override int Redact(ReadOnlySpan<char> source, Span<char> destination)
     {
-        var at = source.LastIndexOf('@');
-        if (at <= 0)
-        {
-            "***".AsSpan().CopyTo(destination);
-            return 3;
-        }
-        destination[0] = source[0];
-        "***".AsSpan().CopyTo(destination[1..]);
-        source[at..].CopyTo(destination[4..]);
-        return 4 + source.Length - at;
+        var masked = MaskedEmail.Of(source);
+        masked.CopyTo(destination);
+        return masked.Length;
     }
 }

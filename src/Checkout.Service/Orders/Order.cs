@@ -7,6 +7,28 @@ namespace CheckoutService.Orders;
 public static class OrderStatus
 {
     public const string Paid = "paid";
+    public const string PaymentFailed = "payment_failed";
+    public const string Refunded = "refunded";
+    public const string PartiallyRefunded = "partially_refunded";
+    public const string Voided = "voided";
+}
+
+/// <summary>
+/// One line of an order's status history: what it became, when and why. <paramref name="ChangeId"/>
+/// is unique: a change made for a webhook event carries the event's id, so it applies once.
+/// <paramref name="FromStatus"/>, when given, is the status the change was decided from: if the
+/// order has moved on since, nothing is written and the caller decides again.
+/// </summary>
+public sealed record OrderStatusChange(string ChangeId, string OrderId, string Status, string Reason, DateTimeOffset ChangedAt, string? FromStatus = null);
+
+public enum StatusChangeResult
+{
+    Applied,
+    /// <summary>A change with this id was made before: nothing was done again.</summary>
+    AlreadyApplied,
+    NoSuchOrder,
+    /// <summary>The order's status is no longer <see cref="OrderStatusChange.FromStatus"/>.</summary>
+    StatusMoved,
 }
 
 public sealed record OrderLine(string Sku, string Name, Money UnitPrice, int Quantity, Money LineTotal);
@@ -41,9 +63,20 @@ public interface IOrderStore
     Task<Order?> GetAsync(string orderId, CancellationToken cancellationToken);
 
     Task<Order?> FindByCartAsync(string cartId, CancellationToken cancellationToken);
+
+    Task<Order?> FindByPaymentIntentAsync(string paymentIntentId, CancellationToken cancellationToken);
+
+    Task<Order?> FindByConfirmationTokenHashAsync(string confirmationTokenHash, CancellationToken cancellationToken);
+
+    /// <summary>Sets the order's status and appends the change to its history, in one transaction, once per change id.</summary>
+    Task<StatusChangeResult> ChangeStatusAsync(OrderStatusChange change, CancellationToken cancellationToken);
+
+    /// <summary>The order's statuses, oldest first, its first ("paid", placed) included.</summary>
+    Task<IReadOnlyList<OrderStatusChange>> HistoryAsync(string orderId, CancellationToken cancellationToken);
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(IReadOnlyList<OrderLine>))]
 [JsonSerializable(typeof(ShippingAddress))]
+[JsonSerializable(typeof(OrderView))]
 internal sealed partial class OrdersJson : JsonSerializerContext;

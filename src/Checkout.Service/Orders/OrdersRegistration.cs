@@ -1,8 +1,10 @@
+using CheckoutService.Edge;
+
 namespace CheckoutService.Orders;
 
 internal static class OrdersRegistration
 {
-    /// <summary>Orders in the durable store (<c>AddDatabase</c>).</summary>
+    /// <summary>Orders in the durable store (<c>AddDatabase</c>), and the shopper's look-up.</summary>
     public static IServiceCollection AddOrders(this IServiceCollection services) =>
-        services.AddSingleton<IOrderStore, SqlOrderStore>();
+        services.AddApiJson(OrdersJson.Default).AddSingleton<IOrderStore, SqlOrderStore>();
 }

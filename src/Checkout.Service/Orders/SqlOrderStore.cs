@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Globalization;
 using System.Text.Json;
 using CheckoutService.Edge;
 using CheckoutService.Storage;
@@ -20,11 +19,15 @@ internal sealed class SqlOrderStore(Database database) : IOrderStore
         await using var connection = await database.OpenAsync(cancellationToken);
         try
         {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition(
                 $"INSERT INTO orders ({Columns}) VALUES (@OrderId, @CartId, @SessionId, @Email, @ConfirmationTokenHash, @Status, " +
                 "@TotalCents, @Currency, @Lines, @ShippingAddress, @PaymentMethodId, @PaymentIntentId, @ChargeId, " +
                 "@EstimatedDelivery, @CreatedAt, @CreatedAt)",
-                OrderRow.From(order, database.Kind), cancellationToken: cancellationToken));
+                OrderRow.From(order, database), transaction, cancellationToken: cancellationToken));
+            await AppendHistoryAsync(connection, transaction,
+                new OrderStatusChange("placed:" + order.OrderId, order.OrderId, order.Status, "placed", order.CreatedAt), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return true;
         }
         catch (DbException e) when (Database.IsUniqueViolation(e))
@@ -38,6 +41,64 @@ internal sealed class SqlOrderStore(Database database) : IOrderStore
 
     public Task<Order?> FindByCartAsync(string cartId, CancellationToken cancellationToken) =>
         QuerySingleAsync("cart_id = @key", cartId, cancellationToken);
+
+    public Task<Order?> FindByPaymentIntentAsync(string paymentIntentId, CancellationToken cancellationToken) =>
+        QuerySingleAsync("payment_intent_id = @key", paymentIntentId, cancellationToken);
+
+    public Task<Order?> FindByConfirmationTokenHashAsync(string confirmationTokenHash, CancellationToken cancellationToken) =>
+        QuerySingleAsync("confirmation_token_hash = @key", confirmationTokenHash, cancellationToken);
+
+    public async Task<StatusChangeResult> ChangeStatusAsync(OrderStatusChange change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var updated = await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE orders SET status = @Status, updated_at = @At WHERE order_id = @OrderId AND (@FromStatus IS NULL OR status = @FromStatus)",
+                new { change.Status, At = database.Time(change.ChangedAt), change.OrderId, change.FromStatus }, transaction, cancellationToken: cancellationToken));
+            if (updated == 0)
+            {
+                return change.FromStatus is not null && await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                    "SELECT COUNT(*) FROM orders WHERE order_id = @OrderId", new { change.OrderId }, transaction, cancellationToken: cancellationToken)) > 0
+                    ? StatusChangeResult.StatusMoved
+                    : StatusChangeResult.NoSuchOrder;
+            }
+            // The history row's unique id makes the whole change happen once, however often it is asked for.
+            await AppendHistoryAsync(connection, transaction, change, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return StatusChangeResult.Applied;
+        }
+        catch (DbException e) when (Database.IsUniqueViolation(e))
+        {
+            return StatusChangeResult.AlreadyApplied;
+        }
+    }
+
+    public async Task<IReadOnlyList<OrderStatusChange>> HistoryAsync(string orderId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<HistoryRow>(new CommandDefinition(
+            "SELECT change_id, order_id, status, reason, changed_at FROM order_status_history WHERE order_id = @orderId ORDER BY changed_at, change_id",
+            new { orderId }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new OrderStatusChange(r.ChangeId, r.OrderId, r.Status, r.Reason, Database.ReadTime(r.ChangedAt)))];
+    }
+
+    private Task<int> AppendHistoryAsync(DbConnection connection, DbTransaction transaction, OrderStatusChange change, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO order_status_history (change_id, order_id, status, reason, changed_at) VALUES (@Id, @OrderId, @Status, @Reason, @At)",
+            new { Id = change.ChangeId, change.OrderId, change.Status, change.Reason, At = database.Time(change.ChangedAt) },
+            transaction, cancellationToken: cancellationToken));
+
+    private sealed class HistoryRow
+    {
+        public string ChangeId { get; set; } = "";
+        public string OrderId { get; set; } = "";
+        public string Status { get; set; } = "";
+        public string Reason { get; set; } = "";
+        public object ChangedAt { get; set; } = "";
+    }
 
     private async Task<Order?> QuerySingleAsync(string where, string key, CancellationToken cancellationToken)
     {
@@ -66,7 +127,7 @@ internal sealed class SqlOrderStore(Database database) : IOrderStore
         public object EstimatedDelivery { get; set; } = "";
         public object CreatedAt { get; set; } = "";
 
-        public static OrderRow From(Order o, DatabaseKind kind) => new()
+        public static OrderRow From(Order o, Database database) => new()
         {
             OrderId = o.OrderId,
             CartId = o.CartId,
@@ -81,27 +142,14 @@ internal sealed class SqlOrderStore(Database database) : IOrderStore
             PaymentMethodId = o.PaymentMethodId,
             PaymentIntentId = o.PaymentIntentId,
             ChargeId = o.ChargeId,
-            EstimatedDelivery = Time(o.EstimatedDelivery, kind),
-            CreatedAt = Time(o.CreatedAt, kind),
+            EstimatedDelivery = database.Time(o.EstimatedDelivery),
+            CreatedAt = database.Time(o.CreatedAt),
         };
 
         public Order ToOrder() => new(
             OrderId, CartId, SessionId, Email, ConfirmationTokenHash, Status, new Money(TotalCents), Currency,
             JsonSerializer.Deserialize(Lines, OrdersJson.Default.IReadOnlyListOrderLine) ?? [],
             JsonSerializer.Deserialize(ShippingAddress, OrdersJson.Default.ShippingAddress)!,
-            PaymentMethodId, PaymentIntentId, ChargeId, ReadTime(EstimatedDelivery), ReadTime(CreatedAt));
-
-        // PostgreSQL keeps TIMESTAMPTZ; SQLite has no time type, so an ISO-8601 UTC string that sorts as time does.
-        private static object Time(DateTimeOffset value, DatabaseKind kind) => kind == DatabaseKind.PostgreSql
-            ? value.ToUniversalTime()
-            : value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-
-        private static DateTimeOffset ReadTime(object value) => value switch
-        {
-            DateTime dateTime => new DateTimeOffset(DateTime.SpecifyKind(dateTime, DateTimeKind.Utc)),
-            DateTimeOffset dateTimeOffset => dateTimeOffset,
-            string text => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
-            _ => throw new InvalidOperationException($"Unexpected time value {value.GetType()}"),
-        };
+            PaymentMethodId, PaymentIntentId, ChargeId, Database.ReadTime(EstimatedDelivery), Database.ReadTime(CreatedAt));
     }
 }

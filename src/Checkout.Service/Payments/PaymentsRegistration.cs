@@ -57,6 +57,9 @@ internal sealed class GatewayEndpoint(IOptions<CheckoutSettings> settings, TimeP
     /// <summary>The in-process simulator, when there is one (tests read its ledger).</summary>
     public GatewaySimulator? Simulator => _embedded?.Simulator;
 
+    /// <summary>The in-process simulator's webhooks, when there is one.</summary>
+    public WebhookSender? SimulatorWebhooks => _embedded?.Webhooks;
+
     public static bool IsValidUrl(string? url) =>
         url is null or "" or Embedded
         || (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https");

@@ -41,8 +41,4 @@ public static class SessionTokens
 
     public static bool Matches(string token, byte[] storedHash) =>
         CryptographicOperations.FixedTimeEquals(Sha256.Of(token), storedHash);
-
-    /// <summary>The token from <c>Authorization: Bearer …</c>, if there is one.</summary>
-    public static string? FromAuthorization(string? header) =>
-        header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
 }

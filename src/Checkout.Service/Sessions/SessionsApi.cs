@@ -75,7 +75,7 @@ public static class SessionsApi
     public static async Task<Results<Ok<SessionView>, ApiError>> GetSession(
         string sessionId, [FromHeader] string? authorization, GuestSessions sessions, TimeProvider time, CancellationToken cancellationToken)
     {
-        var stored = await sessions.OpenAsync(SessionTokens.NormalizeSessionId(sessionId), SessionTokens.FromAuthorization(authorization), cancellationToken);
+        var stored = await sessions.OpenAsync(SessionTokens.NormalizeSessionId(sessionId), BearerToken.From(authorization), cancellationToken);
         return stored is null ? ApiError.SessionExpired() : TypedResults.Ok(SessionView.Of(await sessions.SettleAsync(stored, cancellationToken), time.GetUtcNow()));
     }
 
@@ -111,7 +111,7 @@ public static class SessionsApi
         string sessionId, string? authorization, GuestSessions sessions, TimeProvider time,
         Func<string, Task<StoredSession?>> save, CancellationToken cancellationToken)
     {
-        if (await sessions.OpenAsync(SessionTokens.NormalizeSessionId(sessionId), SessionTokens.FromAuthorization(authorization), cancellationToken) is not { } opened)
+        if (await sessions.OpenAsync(SessionTokens.NormalizeSessionId(sessionId), BearerToken.From(authorization), cancellationToken) is not { } opened)
         {
             return ApiError.SessionExpired();
         }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -82,6 +83,20 @@ public sealed class Database : IAsyncDisposable
         SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 2067 or 1555, // SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY
         PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
         _ => false,
+    };
+
+    /// <summary>A time as a parameter: PostgreSQL keeps TIMESTAMPTZ; SQLite has no time type, so an ISO-8601 UTC string that sorts as time does.</summary>
+    public object Time(DateTimeOffset value) => Kind == DatabaseKind.PostgreSql
+        ? value.ToUniversalTime()
+        : value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>A time as either engine returns it.</summary>
+    public static DateTimeOffset ReadTime(object value) => value switch
+    {
+        DateTime dateTime => new DateTimeOffset(DateTime.SpecifyKind(dateTime, DateTimeKind.Utc)),
+        DateTimeOffset dateTimeOffset => dateTimeOffset,
+        string text => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+        _ => throw new InvalidOperationException($"Unexpected time value {value.GetType()}"),
     };
 
     /// <summary>Column types that the two engines spell differently.</summary>

@@ -19,7 +19,18 @@ public abstract class CartStoreContract(Func<TimeProvider, IExpiringTables> back
     private readonly FakeTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
     private CartStore? _store;
 
-    private CartStore Store => _store ??= new CartStore(backend(_clock), _clock, Options.Create(new CheckoutSettings()));
+    private readonly OrderTable _orders = new();
+
+    private CartStore Store => _store ??= new CartStore(backend(_clock), _clock, Options.Create(new CheckoutSettings()), _orders);
+
+    /// <summary>The orders table as Carts sees it: which carts have an order.</summary>
+    private sealed class OrderTable : ICartOrders
+    {
+        public Dictionary<string, string> OrderByCart { get; } = [];
+
+        public Task<string?> OrderIdOfAsync(string cartId, CancellationToken cancellationToken) =>
+            Task.FromResult(OrderByCart.GetValueOrDefault(cartId));
+    }
 
     private async Task<Cart> NewCartAsync(params CartLine[] lines)
     {
@@ -85,6 +96,35 @@ public abstract class CartStoreContract(Func<TimeProvider, IExpiringTables> back
         _clock.Advance(TimeSpan.FromSeconds(91));
 
         Assert.Equal(CartChangeOutcome.Applied, (await Store.ClaimForCheckoutAsync(cart.CartId, "next", _clock.GetUtcNow().AddSeconds(90), CancellationToken.None)).Outcome);
+    }
+
+    [Fact]
+    public async Task Claim_LapsedWithoutAnOrder_IsEndedBySettling_AndTheCartCanBeEdited()
+    {
+        var cart = await NewCartAsync(new CartLine("SKU-MUG-12OZ", 1));
+        await Store.ClaimForCheckoutAsync(cart.CartId, "crashed", _clock.GetUtcNow().AddSeconds(90), CancellationToken.None);
+        _clock.Advance(TimeSpan.FromSeconds(91));
+
+        var edit = await Store.SetQuantityAsync(cart.CartId, "SKU-MUG-12OZ", 2, null, CancellationToken.None);
+        var settled = await Store.SettleAsync(edit.Cart!, CancellationToken.None);
+
+        Assert.Equal(CartChangeOutcome.ClaimLapsed, edit.Outcome);
+        Assert.NotEqual(CartStatus.CheckedOut, settled.Status);
+        Assert.Equal(CartChangeOutcome.Applied, (await Store.SetQuantityAsync(cart.CartId, "SKU-MUG-12OZ", 2, null, CancellationToken.None)).Outcome);
+    }
+
+    [Fact]
+    public async Task Claim_OfACheckoutThatPlacedItsOrder_IsSettledAsCheckedOut()
+    {
+        var cart = await NewCartAsync(new CartLine("SKU-MUG-12OZ", 1));
+        var claim = await Store.ClaimForCheckoutAsync(cart.CartId, "paid-then-lost-the-store", _clock.GetUtcNow().AddSeconds(90), CancellationToken.None);
+        _orders.OrderByCart[cart.CartId] = "ord_placed000001";
+
+        var settled = await Store.SettleAsync(claim.Cart!, CancellationToken.None);
+
+        Assert.Equal(CartStatus.CheckedOut, settled.Status);
+        Assert.Equal("ord_placed000001", (await Store.GetAsync(cart.CartId, CancellationToken.None))!.OrderId);
+        Assert.Equal(CartChangeOutcome.CheckedOut, (await Store.ClaimForCheckoutAsync(cart.CartId, "next", _clock.GetUtcNow().AddSeconds(90), CancellationToken.None)).Outcome);
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public abstract class OrderStoreContract : IAsyncLifetime
         Money.FromDecimal(129.50m), "USD",
         [new OrderLine("SKU-BACKPACK-20L", "Commuter Backpack, 20 L", Money.FromDecimal(129.50m), 1, Money.FromDecimal(129.50m))],
         new ShippingAddress("742 Evergreen Terrace", "", "Springfield", "IL", "62704", "US"),
-        "pm_stripe_4f9c2a1b", "pi_sim_1", "ch_sim_1",
+        "pm_stripe_4f9c2a1b", "pi_sim_" + Guid.NewGuid().ToString("N"), "ch_sim_1",
         new DateTimeOffset(2025, 9, 16, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2025, 9, 10, 8, 14, 22, 341, TimeSpan.Zero));
 
     [Fact]
@@ -66,6 +66,28 @@ public abstract class OrderStoreContract : IAsyncLifetime
         var cartId = Ids.Cart();
         var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Store.TryAddAsync(NewOrder(cartId), CancellationToken.None)));
         Assert.Single(results, added => added);
+    }
+
+    [Fact]
+    public async Task ChangeStatus_UpdatesTheOrder_AppendsToItsHistory_AndHappensOncePerChangeId()
+    {
+        var order = NewOrder(Ids.Cart());
+        await Store.TryAddAsync(order, CancellationToken.None);
+        var refundedAt = order.CreatedAt.AddDays(2);
+        var refund = new OrderStatusChange("evt_refund_1", order.OrderId, OrderStatus.Refunded, "charge.refunded", refundedAt);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Store.ChangeStatusAsync(refund, CancellationToken.None)));
+        var unknown = await Store.ChangeStatusAsync(refund with { ChangeId = "evt_x", OrderId = "ord_unknown00000" }, CancellationToken.None);
+
+        Assert.Single(results, r => r == StatusChangeResult.Applied);
+        Assert.All(results.Where(r => r != StatusChangeResult.Applied), r => Assert.Equal(StatusChangeResult.AlreadyApplied, r));
+        Assert.Equal(StatusChangeResult.NoSuchOrder, unknown);
+        Assert.Equal(OrderStatus.Refunded, (await Store.GetAsync(order.OrderId, CancellationToken.None))!.Status);
+        Assert.Equal(order.OrderId, (await Store.FindByPaymentIntentAsync(order.PaymentIntentId, CancellationToken.None))!.OrderId);
+        Assert.Equal(order.OrderId, (await Store.FindByConfirmationTokenHashAsync(order.ConfirmationTokenHash, CancellationToken.None))!.OrderId);
+        var history = await Store.HistoryAsync(order.OrderId, CancellationToken.None);
+        Assert.Equal([(OrderStatus.Paid, "placed"), (OrderStatus.Refunded, "charge.refunded")], history.Select(h => (h.Status, h.Reason)));
+        Assert.Equal(refundedAt, history[1].ChangedAt);
     }
 
     [Fact]

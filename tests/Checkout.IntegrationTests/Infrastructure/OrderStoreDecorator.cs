@@ -1,0 +1,27 @@
+using CheckoutService.Orders;
+
+namespace CheckoutService.IntegrationTests.Infrastructure;
+
+/// <summary>The real order store, with the one call a test wants to break overridable.</summary>
+public abstract class OrderStoreDecorator : IOrderStore
+{
+    public IOrderStore Inner { get; set; } = null!;
+
+    public virtual Task<bool> TryAddAsync(Order order, CancellationToken cancellationToken) => Inner.TryAddAsync(order, cancellationToken);
+
+    public Task<Order?> GetAsync(string orderId, CancellationToken cancellationToken) => Inner.GetAsync(orderId, cancellationToken);
+
+    public Task<Order?> FindByCartAsync(string cartId, CancellationToken cancellationToken) => Inner.FindByCartAsync(cartId, cancellationToken);
+
+    public Task<Order?> FindByPaymentIntentAsync(string paymentIntentId, CancellationToken cancellationToken) =>
+        Inner.FindByPaymentIntentAsync(paymentIntentId, cancellationToken);
+
+    public Task<Order?> FindByConfirmationTokenHashAsync(string confirmationTokenHash, CancellationToken cancellationToken) =>
+        Inner.FindByConfirmationTokenHashAsync(confirmationTokenHash, cancellationToken);
+
+    public Task<StatusChangeResult> ChangeStatusAsync(OrderStatusChange change, CancellationToken cancellationToken) =>
+        Inner.ChangeStatusAsync(change, cancellationToken);
+
+    public Task<IReadOnlyList<OrderStatusChange>> HistoryAsync(string orderId, CancellationToken cancellationToken) =>
+        Inner.HistoryAsync(orderId, cancellationToken);
+}
