@@ -36,6 +36,9 @@ public sealed class GatewaySimulator(TimeProvider time, WebhookSender? webhooks 
     /// <summary>While true intents are created but every confirm answers 502.</summary>
     public bool ConfirmsFail { get; set; }
 
+    /// <summary>While true every void answers 502: a charge can be left without its order.</summary>
+    public bool VoidsFail { get; set; }
+
     public abstract record Outcome;
     public sealed record Created(IntentRecord Intent, string ClientSecret) : Outcome;
     public sealed record Confirmed(IntentRecord Intent) : Outcome;

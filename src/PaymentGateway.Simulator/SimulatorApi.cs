@@ -84,7 +84,8 @@ public static class SimulatorApi
             : TypedResults.NotFound(new GatewayError("INTENT_NOT_FOUND", "No intent was created under that idempotency key"));
 
     private static IResult VoidIntent(string intentId, GatewaySimulator simulator) =>
-        simulator.Void(intentId) is { } intent
+        simulator.VoidsFail ? Fail(GatewaySimulator.Unavailable())
+        : simulator.Void(intentId) is { } intent
             ? TypedResults.Ok(intent)
             : TypedResults.NotFound(new GatewayError("INTENT_NOT_FOUND", $"No such payment intent: {intentId}"));
 

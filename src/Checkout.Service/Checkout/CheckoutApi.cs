@@ -15,6 +15,8 @@ public static class CheckoutApi
     {
         services.AddApiJson(CheckoutJson.Default);
         services.AddSingleton<PlaceOrder>();
+        services.AddSingleton<UnorderedChargeSweep>();
+        services.AddHostedService(sp => sp.GetRequiredService<UnorderedChargeSweep>());
         services.AddSingleton<ICartOrders, CartOrdersFromOrderTable>();
         return services;
     }

@@ -21,6 +21,7 @@ public sealed partial class PlaceOrder(
     Catalog catalog,
     GuestSessions sessions,
     IPaymentGateway gateway,
+    PaymentJournal journal,
     IOrderStore orders,
     TimeProvider time,
     IOptions<CheckoutSettings> settings,
@@ -137,12 +138,14 @@ public sealed partial class PlaceOrder(
             // Once paying starts it runs to an answer even if the shopper's connection drops (so a retry
             // finds a finished payment), but never past the deadline, which stays under the gateway's 60 s.
             using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(settings.Value.CheckoutDeadlineMs), time);
+            // Written down before the intent exists, so a charge whose order never comes is found and voided.
+            var gatewayKey = GatewayKey(cartId, cart.Version, paymentMethodId);
+            await journal.StartAsync(new JournalEntry(gatewayKey, cartId, cart.Subtotal.Cents, time.GetUtcNow()), cancellationToken);
             PaymentResult payment;
             try
             {
                 payment = await gateway.ChargeAsync(new PaymentRequest(
-                    cart.Subtotal, cart.Currency, paymentMethodId, cartId, paying.SessionId,
-                    GatewayKey(cartId, cart.Version, paymentMethodId), requestId), deadline.Token);
+                    cart.Subtotal, cart.Currency, paymentMethodId, cartId, paying.SessionId, gatewayKey, requestId), deadline.Token);
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested)
             {
@@ -169,7 +172,7 @@ public sealed partial class PlaceOrder(
             }
             placed = true;
             LogOrderPlaced(logger, order.OrderId, cartId, order.Email, order.Total.Amount);
-            await AfterOrderAsync(cartId, order, paying.SessionId);
+            await AfterOrderAsync(cartId, order, paying.SessionId, gatewayKey);
 
             return TypedResults.Created(
                 $"/api/v2/checkout/guest/orders/{order.OrderId}",
@@ -191,14 +194,16 @@ public sealed partial class PlaceOrder(
     }
 
     /// <summary>
-    /// Freezes the cart and completes the session once the order is committed. The order table is
-    /// the truth from here: if the shared store fails now, the shopper still gets the 201, and the
-    /// next read of the cart or the session settles them from the order table.
+    /// Closes the journal entry, freezes the cart and completes the session once the order is
+    /// committed. The order table is the truth from here: if a store fails now, the shopper still
+    /// gets the 201; the sweep finds the order by its intent, and the next read of the cart or the
+    /// session settles them from the order table.
     /// </summary>
-    private async Task AfterOrderAsync(string cartId, Order order, string sessionId)
+    private async Task AfterOrderAsync(string cartId, Order order, string sessionId, string gatewayKey)
     {
         try
         {
+            await journal.SettleAsync(gatewayKey, "ordered", order.CreatedAt, CancellationToken.None);
             await carts.MarkCheckedOutAsync(cartId, order.OrderId, CancellationToken.None);
             await sessions.CompleteAsync(sessionId, order.PaymentIntentId, CancellationToken.None);
         }

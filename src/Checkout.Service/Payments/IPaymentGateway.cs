@@ -23,9 +23,18 @@ public abstract record PaymentResult
     public sealed record Unavailable(string Reason) : PaymentResult;
 }
 
+/// <summary>What the gateway holds under a purchase's key: the intent, and whether money was taken.</summary>
+public sealed record GatewayIntent(string IntentId, string Status, bool Charged);
+
+/// <summary>A look-up's answer: <paramref name="Answered"/> false when the gateway could not say; <paramref name="Intent"/> null when it has none.</summary>
+public sealed record GatewayLookup(bool Answered, GatewayIntent? Intent);
+
 /// <summary>svc-payment-gateway: creates and confirms a payment intent for one checkout.</summary>
 public interface IPaymentGateway
 {
+    /// <summary>The intent created for a purchase, by the purchase's key (<see cref="PaymentRequest.IdempotencyKey"/>).</summary>
+    Task<GatewayLookup> FindAsync(string idempotencyKey, string requestId, CancellationToken cancellationToken);
+
     Task<PaymentResult> ChargeAsync(PaymentRequest request, CancellationToken cancellationToken);
 
     /// <summary>Cancels or refunds an intent whose order could not be kept. False when the gateway did not confirm it.</summary>

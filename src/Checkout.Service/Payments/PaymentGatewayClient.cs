@@ -74,6 +74,32 @@ internal sealed partial class PaymentGatewayClient(
             : new PaymentResult.Unavailable($"intent {confirm.Body.IntentId} ended as {confirm.Body.Status}");
     }
 
+    public async Task<GatewayLookup> FindAsync(string idempotencyKey, string requestId, CancellationToken cancellationToken)
+    {
+        var createKey = idempotencyKey + ":create";
+        using var message = new HttpRequestMessage(HttpMethod.Get, "api/v1/intents?idempotency_key=" + Uri.EscapeDataString(createKey));
+        AddHeaders(message, requestId, "find:" + createKey);
+        try
+        {
+            using var response = await http.SendAsync(message, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return new GatewayLookup(true, null);
+            }
+            if (!response.IsSuccessStatusCode
+                || await response.Content.ReadFromJsonAsync(GatewayJson.Default.IntentRecord, cancellationToken) is not { } intent)
+            {
+                return new GatewayLookup(false, null);
+            }
+            return new GatewayLookup(true, new GatewayIntent(intent.IntentId, intent.Status, intent.Status == IntentStatus.Succeeded));
+        }
+        catch (Exception e) when (IsNoAnswer(e, cancellationToken))
+        {
+            LogGatewayUnreachable(logger, "find", e.GetType().Name);
+            return new GatewayLookup(false, null);
+        }
+    }
+
     public async Task<bool> VoidAsync(string intentId, string requestId, CancellationToken cancellationToken)
     {
         using var message = new HttpRequestMessage(HttpMethod.Post, $"api/v1/intents/{Uri.EscapeDataString(intentId)}/void");

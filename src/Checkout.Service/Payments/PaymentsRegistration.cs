@@ -14,6 +14,7 @@ internal static class PaymentsRegistration
             .Validate<IHostEnvironment>((s, environment) => !environment.IsProduction() || !string.IsNullOrEmpty(s.PaymentGatewayUrl),
                 "PAYMENT_GATEWAY_URL is not set: in Production the service will not take payments through the built-in simulator by accident. "
                 + "Set it to svc-payment-gateway's URL, or to \"embedded\" to run the simulator on purpose.");
+        services.AddSingleton<PaymentJournal>();
         services.AddSingleton<GatewayEndpoint>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayEndpoint>());
         services.AddSingleton(sp => new RuntimeMode("gateway", sp.GetRequiredService<GatewayEndpoint>().IsEmbedded ? "embedded" : "remote"));

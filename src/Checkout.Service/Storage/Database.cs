@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using Dapper;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -98,6 +99,49 @@ public sealed class Database : IAsyncDisposable
         string text => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
         _ => throw new InvalidOperationException($"Unexpected time value {value.GetType()}"),
     };
+
+    /// <summary>
+    /// Runs <paramref name="work"/> only if no other replica is running work under the same lock:
+    /// a PostgreSQL advisory lock across replicas, a process-wide one on SQLite (one process per file).
+    /// False when another holds it.
+    /// </summary>
+    public async Task<bool> RunAloneAsync(long lockId, Func<Task> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (Kind == DatabaseKind.Sqlite)
+        {
+            var gate = SqliteGates.GetOrAdd($"{_dataSource.ConnectionString}|{lockId}", _ => new SemaphoreSlim(1, 1));
+            if (!await gate.WaitAsync(0, cancellationToken))
+            {
+                return false;
+            }
+            try
+            {
+                await work();
+                return true;
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+        await using var connection = await OpenAsync(cancellationToken);
+        if (!await connection.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@lockId)", new { lockId }))
+        {
+            return false;
+        }
+        try
+        {
+            await work();
+            return true;
+        }
+        finally
+        {
+            await connection.ExecuteAsync("SELECT pg_advisory_unlock(@lockId)", new { lockId });
+        }
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> SqliteGates = new(StringComparer.Ordinal);
 
     /// <summary>Column types that the two engines spell differently.</summary>
     public string Dialect(string sql) => sql.Replace("{{timestamptz}}", Kind == DatabaseKind.PostgreSql ? "TIMESTAMPTZ" : "TEXT", StringComparison.Ordinal);

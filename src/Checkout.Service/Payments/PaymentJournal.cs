@@ -1,0 +1,51 @@
+using CheckoutService.Storage;
+using Dapper;
+
+namespace CheckoutService.Payments;
+
+/// <summary>A purchase written down before its intent exists: the gateway key it is made under.</summary>
+public sealed record JournalEntry(string IdempotencyKey, string CartId, long AmountCents, DateTimeOffset StartedAt);
+
+/// <summary>
+/// The payment journal in the durable store. A purchase is entered before the gateway is asked to
+/// create its intent; a retry of the same purchase (same key) enters it again as just started, so
+/// the sweep never judges a payment that is still running.
+/// </summary>
+public sealed class PaymentJournal(Database database)
+{
+    public async Task StartAsync(JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO payment_journal (idempotency_key, cart_id, amount_cents, started_at) VALUES (@IdempotencyKey, @CartId, @AmountCents, @At) " +
+            "ON CONFLICT (idempotency_key) DO UPDATE SET started_at = excluded.started_at, settled_at = NULL, outcome = NULL",
+            new { entry.IdempotencyKey, entry.CartId, entry.AmountCents, At = database.Time(entry.StartedAt) }, cancellationToken: cancellationToken));
+    }
+
+    public async Task SettleAsync(string idempotencyKey, string outcome, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE payment_journal SET settled_at = @At, outcome = @outcome WHERE idempotency_key = @idempotencyKey",
+            new { idempotencyKey, outcome, At = database.Time(at) }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Purchases started before <paramref name="startedBefore"/> that nobody settled, oldest first.</summary>
+    public async Task<IReadOnlyList<JournalEntry>> OpenAsync(DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string IdempotencyKey, string CartId, long AmountCents, object StartedAt)>(new CommandDefinition(
+            "SELECT idempotency_key, cart_id, amount_cents, started_at FROM payment_journal " +
+            "WHERE settled_at IS NULL AND started_at < @Before ORDER BY started_at LIMIT @limit",
+            new { Before = database.Time(startedBefore), limit }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new JournalEntry(r.IdempotencyKey, r.CartId, r.AmountCents, Database.ReadTime(r.StartedAt)))];
+    }
+
+    public async Task<string?> OutcomeAsync(string idempotencyKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+            "SELECT outcome FROM payment_journal WHERE idempotency_key = @idempotencyKey", new { idempotencyKey }, cancellationToken: cancellationToken));
+    }
+}
