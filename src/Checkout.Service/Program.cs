@@ -1,4 +1,5 @@
 using CheckoutService;
+using CheckoutService.Accounts;
 using CheckoutService.Carts;
 using CheckoutService.Checkout;
 using CheckoutService.Edge;
@@ -39,7 +40,8 @@ builder.Services
     .AddOrders()
     .AddPayments()
     .AddCheckout()
-    .AddWebhooks();
+    .AddWebhooks()
+    .AddAccounts();
 
 try
 {
@@ -58,6 +60,7 @@ try
     app.MapCheckout();
     app.MapOrders();
     app.MapWebhooks();
+    app.MapAccounts();
     app.MapHealth();
     app.MapApiDocs();
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using CheckoutService.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -53,6 +54,40 @@ public sealed class LogRedactionTests : IAsyncDisposable
             Assert.DoesNotContain("user4827@example.com", line, StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain("shopper.test@example.com", line, StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain((string)placed.Body!["confirmation_token"]!, line, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task Accounts_AtTraceLevel_LogNoPasswordCodeOrAccessToken()
+    {
+        using var shopper = _app.Shopper();
+        const string password = "hunter2 hunter2 do not log";
+        var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+        var placed = await shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId, email: "account.owner@example.com"));
+        var created = await shopper.SendAsync(HttpMethod.Post, "/api/v2/accounts", new JsonObject
+        {
+            ["order_id"] = (string)placed.Body!["order_id"]!,
+            ["confirmation_token"] = (string)placed.Body["confirmation_token"]!,
+            ["password"] = password,
+        });
+        var accountId = (string)created.Body!["account_id"]!;
+        var proof = Assert.Single(await _app.Services.GetRequiredService<Accounts.AccountStore>().PendingEventsAsync("account.email_verification", accountId, CancellationToken.None));
+        var code = (string)JsonNode.Parse(proof)!["code"]!;
+        await shopper.SendAsync(HttpMethod.Post, $"/api/v2/accounts/{accountId}/verify-email", new JsonObject { ["code"] = code });
+        var signedIn = await shopper.SendAsync(HttpMethod.Post, "/api/v2/accounts/sessions", new JsonObject { ["email"] = "account.owner@example.com", ["password"] = password });
+        var accessToken = (string)signedIn.Body!["access_token"]!;
+        await shopper.SendAsync(HttpMethod.Get, "/api/v2/accounts/me/orders", null, accessToken);
+
+        var lines = _app.Services.GetFakeLogCollector().GetSnapshot()
+            .Select(r => $"{r.Message} {string.Join(" ", r.StructuredState?.Select(kv => $"{kv.Key}={kv.Value}") ?? [])} {r.Exception}").ToList();
+
+        Assert.NotEmpty(lines);
+        Assert.All(lines, line =>
+        {
+            Assert.DoesNotContain(password, line, StringComparison.Ordinal);
+            Assert.DoesNotContain(accessToken, line, StringComparison.Ordinal);
+            Assert.DoesNotContain($"\"{code}\"", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("account.owner@example.com", line, StringComparison.OrdinalIgnoreCase);
         });
     }
 }

@@ -79,4 +79,5 @@ public interface IOrderStore
 [JsonSerializable(typeof(IReadOnlyList<OrderLine>))]
 [JsonSerializable(typeof(ShippingAddress))]
 [JsonSerializable(typeof(OrderView))]
+[JsonSerializable(typeof(IReadOnlyList<OrderView>))]
 internal sealed partial class OrdersJson : JsonSerializerContext;

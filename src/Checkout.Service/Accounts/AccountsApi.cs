@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using CheckoutService.Edge;
+using CheckoutService.Observability;
+using CheckoutService.Orders;
+using CheckoutService.RateLimits;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+
+namespace CheckoutService.Accounts;
+
+/// <summary>
+/// Guest to registered: an account is claimed from an order with its confirmation token; other
+/// guest orders of the same email join only once the email is proven with a one-time code; sign-in
+/// gives a bearer token for the account's orders. Passwords are hashed with ASP.NET Core
+/// Identity's <see cref="PasswordHasher{TUser}"/>; no password, code or token is ever logged.
+/// </summary>
+public static class AccountsApi
+{
+    public const int MinPasswordLength = 12;
+    public const int MaxPasswordLength = 128;
+    public static readonly TimeSpan CodeLifetime = TimeSpan.FromMinutes(15);
+    public static readonly TimeSpan TokenLifetime = TimeSpan.FromHours(24);
+
+    /// <summary>Sign-ins per account per minute, whichever addresses they come from.</summary>
+    public const int SignInsPerAccountPerMinute = 5;
+
+    private static readonly PasswordHasher<Account> Hasher = new();
+
+    /// <summary>Verified against when there is no account, so a sign-in for an unknown email takes as long as a wrong password.</summary>
+    private static readonly string DecoyHash = Hasher.HashPassword(null!, "decoy password that matches nothing");
+
+    private static readonly byte[] NoHash = new byte[32];
+
+    public static IServiceCollection AddAccounts(this IServiceCollection services) =>
+        services.AddApiJson(AccountsJson.Default).AddSingleton<AccountStore>();
+
+    public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
+    {
+        var accounts = app.MapGroup("/api/v2/accounts");
+        accounts.MapPost("", CreateAccount).PerClientPerMinute("account-create", 10);
+        accounts.MapPost("/{accountId}/verify-email", VerifyEmail).PerClientPerMinute("email-verify", 10);
+        accounts.MapPost("/sessions", SignIn).PerClientPerMinute("sign-in", 10);
+        accounts.MapGet("/me/orders", MyOrders).PerClientPerMinute("account-orders", 60);
+        return app;
+    }
+
+    public static async Task<Results<Created<AccountCreated>, ValidationFailed, ApiError>> CreateAccount(
+        CreateAccountRequest request, IOrderStore orders, AccountStore accounts, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (PasswordErrors(request.Password) is { } weak)
+        {
+            return weak;
+        }
+        var order = request.OrderId is { Length: > 0 and <= 64 } orderId ? await orders.GetAsync(orderId, cancellationToken) : null;
+        var tokenMatches = CryptographicOperations.FixedTimeEquals(
+            Sha256.Of(request.ConfirmationToken ?? ""), order is null ? NoHash : Convert.FromHexString(order.ConfirmationTokenHash));
+        if (order is null || !tokenMatches || request.ConfirmationToken is null)
+        {
+            return ApiError.Of(404, "ORDER_NOT_FOUND", "No order matches this id and confirmation token");
+        }
+
+        var now = time.GetUtcNow();
+        var account = new Account("acct_" + RandomNumberGenerator.GetHexString(16, lowercase: true), order.Email, "", null, now);
+        account = account with { PasswordHash = Hasher.HashPassword(account, request.Password!) };
+        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+        var proof = new EmailVerificationEvent("evt_" + RandomNumberGenerator.GetHexString(16, lowercase: true), account.AccountId, account.Email, code, now + CodeLifetime);
+        if (!await accounts.TryCreateAsync(account, order.OrderId, Sha256.Hex(code), now + CodeLifetime, proof, cancellationToken))
+        {
+            return ApiError.Of(409, "ACCOUNT_EXISTS", "An account with this email already exists. Please sign in.");
+        }
+        return TypedResults.Created($"/api/v2/accounts/{account.AccountId}", new AccountCreated(account.AccountId, MaskedEmail.Of(account.Email)));
+    }
+
+    public static async Task<Results<Ok<EmailVerified>, ApiError>> VerifyEmail(
+        string accountId, VerifyEmailRequest request, AccountStore accounts, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (outcome, joined) = request.Code is { Length: > 0 and <= 16 } code
+            ? await accounts.VerifyEmailAsync(accountId, Sha256.Hex(code), time.GetUtcNow(), cancellationToken)
+            : (VerifyOutcome.WrongCode, 0);
+        return outcome == VerifyOutcome.Verified
+            ? TypedResults.Ok(new EmailVerified(accountId, joined))
+            : ApiError.Of(422, "INVALID_CODE", "This code is wrong, used or expired");
+    }
+
+    public static async Task<Results<Ok<SignedIn>, ApiError>> SignIn(
+        SignInRequest request, AccountStore accounts, IRateLimitCounters counters, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var email = request.Email is { Length: > 0 and <= FieldRules.MaxEmailLength } e ? AccountStore.EmailKey(e) : "";
+        var now = time.GetUtcNow();
+        var window = now.ToUnixTimeSeconds() / 60;
+        if (email.Length > 0 && await counters.HitAsync($"sign-in-account:{Sha256.Hex(email)}:{window}", TimeSpan.FromMinutes(1), cancellationToken) > SignInsPerAccountPerMinute)
+        {
+            return ApiError.Of(429, "RATE_LIMITED", "Too many sign-in attempts. Please wait a moment and try again.", 60 - (int)(now.ToUnixTimeSeconds() % 60));
+        }
+        var account = email.Length > 0 ? await accounts.FindByEmailAsync(email, cancellationToken) : null;
+        var verified = Hasher.VerifyHashedPassword(account!, account?.PasswordHash ?? DecoyHash, request.Password ?? "") != PasswordVerificationResult.Failed;
+        if (account is null || !verified)
+        {
+            return ApiError.Of(401, "INVALID_CREDENTIALS", "Email or password is not right");
+        }
+        var token = "acc_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        await accounts.IssueTokenAsync(Sha256.Hex(token), account.AccountId, now + TokenLifetime, cancellationToken);
+        return TypedResults.Ok(new SignedIn(token, now + TokenLifetime));
+    }
+
+    public static async Task<Results<Ok<IReadOnlyList<OrderView>>, ApiError>> MyOrders(
+        [FromHeader] string? authorization, AccountStore accounts, IOrderStore orders, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (BearerToken.From(authorization) is not { Length: > 0 } token
+            || await accounts.AccountOfTokenAsync(Sha256.Hex(token), time.GetUtcNow(), cancellationToken) is not { } accountId)
+        {
+            return ApiError.Of(401, "UNAUTHORIZED", "Sign in to see your orders");
+        }
+        var views = new List<OrderView>();
+        foreach (var orderId in await accounts.OrderIdsAsync(accountId, cancellationToken))
+        {
+            if (await orders.GetAsync(orderId, cancellationToken) is { } order)
+            {
+                views.Add(OrderView.Of(order));
+            }
+        }
+        return TypedResults.Ok<IReadOnlyList<OrderView>>(views);
+    }
+
+    private static ValidationFailed? PasswordErrors(string? password) => password switch
+    {
+        null or "" => ValidationFailed.One("password", FieldCodes.Required, "Password is required", $"{MinPasswordLength}-{MaxPasswordLength} characters"),
+        { Length: < MinPasswordLength } => ValidationFailed.One("password", "TOO_SHORT", "Password is too short", $"At least {MinPasswordLength} characters"),
+        { Length: > MaxPasswordLength } => ValidationFailed.One("password", FieldCodes.TooLong, "Password is too long", $"At most {MaxPasswordLength} characters"),
+        _ => null,
+    };
+}
