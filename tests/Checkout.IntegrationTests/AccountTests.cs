@@ -7,24 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CheckoutService.IntegrationTests;
 
 /// <summary>Guest to registered over real HTTP, on each database.</summary>
-public abstract class AccountContract : IAsyncLifetime
+public abstract class AccountContract : DatabaseContract
 {
     private const string Password = "correct horse battery staple";
-    private CheckoutApp _app = null!;
-
-    protected abstract Task<string> DatabaseUrlAsync();
-
-    public async ValueTask InitializeAsync()
-    {
-        _app = new CheckoutApp();
-        _app.Settings["DATABASE_URL"] = await DatabaseUrlAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        GC.SuppressFinalize(this);
-    }
 
     private static string NewEmail() => $"buyer.{Guid.NewGuid():N}@example.com";
 
@@ -53,7 +38,7 @@ public abstract class AccountContract : IAsyncLifetime
     [Fact]
     public async Task AnOrderBecomesAnAccount_AndEarlierGuestOrdersJoinOnlyOnceTheEmailIsProven()
     {
-        using var shopper = _app.Shopper();
+        using var shopper = App.Shopper();
         var email = NewEmail();
         var (earlier, _) = await PlaceAsync(shopper, email);
         var (orderId, token) = await PlaceAsync(shopper, email.ToUpperInvariant());
@@ -65,7 +50,7 @@ public abstract class AccountContract : IAsyncLifetime
         Assert.Equal("B***@EXAMPLE.COM", (string?)created.Body["email"]);
         Assert.Equal([orderId], await MyOrdersAsync(shopper, email));
 
-        var proof = Assert.Single(await _app.Services.GetRequiredService<AccountStore>().PendingEventsAsync("account.email_verification", accountId, CancellationToken.None));
+        var proof = Assert.Single(await App.Services.GetRequiredService<AccountStore>().PendingEventsAsync("account.email_verification", accountId, CancellationToken.None));
         var code = (string)JsonNode.Parse(proof)!["code"]!;
         var wrong = await shopper.SendAsync(HttpMethod.Post, $"/api/v2/accounts/{accountId}/verify-email", new JsonObject { ["code"] = code == "000000" ? "000001" : "000000" });
         var right = await shopper.SendAsync(HttpMethod.Post, $"/api/v2/accounts/{accountId}/verify-email", new JsonObject { ["code"] = code });
@@ -81,7 +66,7 @@ public abstract class AccountContract : IAsyncLifetime
     [Fact]
     public async Task Claiming_WithAWrongOrMissingToken_Is404_AWeakPassword422_AndASecondAccount409()
     {
-        using var shopper = _app.Shopper();
+        using var shopper = App.Shopper();
         var email = NewEmail();
         var (orderId, token) = await PlaceAsync(shopper, email);
         var (secondOrder, secondToken) = await PlaceAsync(shopper, email);
@@ -100,7 +85,7 @@ public abstract class AccountContract : IAsyncLifetime
     [Fact]
     public async Task SignIn_EveryFailureIsOneGeneric401_AndTheOrdersNeedItsToken()
     {
-        using var shopper = _app.Shopper();
+        using var shopper = App.Shopper();
         var email = NewEmail();
         var (orderId, token) = await PlaceAsync(shopper, email);
         await ClaimAsync(shopper, orderId, token);
@@ -123,7 +108,7 @@ public abstract class AccountContract : IAsyncLifetime
     [Fact]
     public async Task SignIn_IsLimitedPerAccount_WhateverTheAddress()
     {
-        using var shopper = _app.Shopper();
+        using var shopper = App.Shopper();
         var email = NewEmail();
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < AccountsApi.SignInsPerAccountPerMinute + 1; i++)
@@ -139,9 +124,7 @@ public abstract class AccountContract : IAsyncLifetime
 
 public sealed class SqliteAccountTests : AccountContract
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("checkout-accounts-").FullName;
-
-    protected override Task<string> DatabaseUrlAsync() => Task.FromResult("sqlite:" + Path.Combine(_directory, "checkout.db"));
+    protected override Task<string> DatabaseUrlAsync() => NewSqliteDatabaseAsync();
 }
 
 public sealed class PostgresAccountTests(PostgresServer postgres) : AccountContract

@@ -14,64 +14,51 @@ namespace CheckoutService.IntegrationTests;
 /// No charge without an order, on each database: a charge whose order could not be saved and
 /// whose void failed is found by the journal sweep after the checkout deadline and voided.
 /// </summary>
-public abstract class ChargeWithoutOrderContract : IAsyncLifetime
+public abstract class ChargeWithoutOrderContract : DatabaseContract
 {
     private readonly FakeTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
     private readonly FailingOrderStore _orders = new();
-    private CheckoutApp _app = null!;
 
-    protected abstract Task<string> DatabaseUrlAsync();
-
-    public async ValueTask InitializeAsync()
+    protected override CheckoutApp Configure(CheckoutApp app) => new()
     {
-        _app = new CheckoutApp
+        Clock = _clock,
+        ReplaceServices = services => services.AddSingleton<IOrderStore>(sp =>
         {
-            Clock = _clock,
-            ReplaceServices = services => services.AddSingleton<IOrderStore>(sp =>
-            {
-                _orders.Inner = ActivatorUtilities.CreateInstance<SqlOrderStore>(sp);
-                return _orders;
-            }),
-        };
-        _app.Settings["DATABASE_URL"] = await DatabaseUrlAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        GC.SuppressFinalize(this);
-    }
+            _orders.Inner = ActivatorUtilities.CreateInstance<SqlOrderStore>(sp);
+            return _orders;
+        }),
+    };
 
     [Fact]
     public async Task AChargeWhoseOrderWasLost_IsVoidedBySweep_AfterTheDeadline_LeavingOneLiveCharge()
     {
-        using var shopper = _app.Shopper();
+        using var shopper = App.Shopper();
         var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
         _orders.FailNextAdd = true;
-        _app.Gateway.VoidsFail = true;
+        App.Gateway.VoidsFail = true;
 
         // The clock moves while it runs, so the failing void's retries back off and give up.
         var lost = await _clock.WhileAdvancingAsync(shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId)));
         Assert.Equal(HttpStatusCode.InternalServerError, lost.Status); // charged, no order, and the void failed too
-        _app.Gateway.VoidsFail = false;
+        App.Gateway.VoidsFail = false;
         Assert.Equal(HttpStatusCode.OK, (await shopper.SendAsync(HttpMethod.Put, $"/api/v2/carts/{cartId}/items/SKU-MUG-12OZ", new JsonObject { ["quantity"] = 2 })).Status);
         var placed = await _clock.WhileAdvancingAsync(shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId)));
         Assert.Equal(HttpStatusCode.Created, placed.Status);
-        Assert.Equal(2, _app.Gateway.Ledger(cartId).Intents.Count(i => i.Status == IntentStatus.Succeeded));
+        Assert.Equal(2, App.Gateway.Ledger(cartId).Intents.Count(i => i.Status == IntentStatus.Succeeded));
 
-        var sweep = _app.Services.GetRequiredService<UnorderedChargeSweep>();
+        var sweep = App.Services.GetRequiredService<UnorderedChargeSweep>();
         Assert.True(await Eventually.TrueAsync(() => sweep.SweepOnceAsync(CancellationToken.None), TimeSpan.FromSeconds(10)));
-        Assert.Equal(2, _app.Gateway.Ledger(cartId).Intents.Count(i => i.Status == IntentStatus.Succeeded)); // within the deadline: nothing judged
+        Assert.Equal(2, App.Gateway.Ledger(cartId).Intents.Count(i => i.Status == IntentStatus.Succeeded)); // within the deadline: nothing judged
 
         _clock.Advance(TimeSpan.FromMilliseconds(45_000) + UnorderedChargeSweep.Margin + TimeSpan.FromSeconds(1));
         Assert.True(await Eventually.TrueAsync(() => sweep.SweepOnceAsync(CancellationToken.None), TimeSpan.FromSeconds(10)));
 
-        var ledger = _app.Gateway.Ledger(cartId);
+        var ledger = App.Gateway.Ledger(cartId);
         var live = Assert.Single(ledger.Intents, i => i.Status == IntentStatus.Succeeded);
         Assert.Single(ledger.Intents, i => i.Status == IntentStatus.Refunded);
-        var order = await _app.Services.GetRequiredService<IOrderStore>().FindByCartAsync(cartId, CancellationToken.None);
+        var order = await App.Services.GetRequiredService<IOrderStore>().FindByCartAsync(cartId, CancellationToken.None);
         Assert.Equal(live.IntentId, order!.PaymentIntentId);
-        var journal = _app.Services.GetRequiredService<PaymentJournal>();
+        var journal = App.Services.GetRequiredService<PaymentJournal>();
         Assert.Equal("refunded", await journal.OutcomeAsync(PlaceOrder.GatewayKey(cartId, 1, "pm_stripe_4f9c2a1b"), CancellationToken.None));
         Assert.Equal("ordered", await journal.OutcomeAsync(PlaceOrder.GatewayKey(cartId, 2, "pm_stripe_4f9c2a1b"), CancellationToken.None));
     }
@@ -94,9 +81,7 @@ public abstract class ChargeWithoutOrderContract : IAsyncLifetime
 
 public sealed class SqliteChargeWithoutOrderTests : ChargeWithoutOrderContract
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("checkout-sweep-").FullName;
-
-    protected override Task<string> DatabaseUrlAsync() => Task.FromResult("sqlite:" + Path.Combine(_directory, "checkout.db"));
+    protected override Task<string> DatabaseUrlAsync() => NewSqliteDatabaseAsync();
 }
 
 public sealed class PostgresChargeWithoutOrderTests(PostgresServer postgres) : ChargeWithoutOrderContract

@@ -3,8 +3,8 @@ using CheckoutService.IntegrationTests.Infrastructure;
 
 namespace CheckoutService.IntegrationTests;
 
-/// <summary>After the 201: the order id finds the order, only its confirmation token opens it.</summary>
-public class OrderLookupTests(CheckoutApp app) : IClassFixture<CheckoutApp>
+/// <summary>After the 201, on each database: the order id finds the order, only its confirmation token opens it.</summary>
+public abstract class OrderLookupContract : DatabaseContract
 {
     private static async Task<(string OrderId, string Token, Reply Placed)> PlaceAsync(ShopperClient shopper)
     {
@@ -17,7 +17,7 @@ public class OrderLookupTests(CheckoutApp app) : IClassFixture<CheckoutApp>
     [Fact]
     public async Task TheCreatedLocation_WithTheToken_ShowsTheOrder_WithTheEmailMasked()
     {
-        using var shopper = app.Shopper();
+        using var shopper = App.Shopper();
         var (orderId, token, placed) = await PlaceAsync(shopper);
 
         var byHeader = await shopper.SendAsync(HttpMethod.Get, placed.Response.Headers.Location!.ToString(), null, token);
@@ -40,7 +40,7 @@ public class OrderLookupTests(CheckoutApp app) : IClassFixture<CheckoutApp>
     [Fact]
     public async Task AWrongMissingOrAnothersToken_AndAnUnknownId_AreAllTheSame404()
     {
-        using var shopper = app.Shopper();
+        using var shopper = App.Shopper();
         var (orderId, token, _) = await PlaceAsync(shopper);
         var (_, othersToken, _) = await PlaceAsync(shopper);
 
@@ -60,4 +60,14 @@ public class OrderLookupTests(CheckoutApp app) : IClassFixture<CheckoutApp>
         });
         Assert.Single(refusals.Select(r => ((string?)r.Body!["message"])!.Replace(orderId, "{id}", StringComparison.Ordinal).Replace("ord_doesnotexist", "{id}", StringComparison.Ordinal)).Distinct());
     }
+}
+
+public sealed class SqliteOrderLookupTests : OrderLookupContract
+{
+    protected override Task<string> DatabaseUrlAsync() => NewSqliteDatabaseAsync();
+}
+
+public sealed class PostgresOrderLookupTests(PostgresServer postgres) : OrderLookupContract
+{
+    protected override Task<string> DatabaseUrlAsync() => postgres.CreateDatabaseAsync();
 }

@@ -16,35 +16,16 @@ namespace CheckoutService.IntegrationTests;
 /// Stripe's webhooks over real HTTP, on each database: verified before anything else, recorded
 /// before they are answered, applied once, and kept until their order exists.
 /// </summary>
-public abstract class WebhookContract : IAsyncLifetime
+public abstract class WebhookContract : DatabaseContract
 {
     protected const string OldSecret = "whsec_old_7c1e2d3f4a5b6c7d8e9f";
     protected const string NewSecret = "whsec_new_0a9b8c7d6e5f4a3b2c1d";
 
-    private readonly List<CheckoutApp> _apps = [];
-
-    protected abstract Task<string> DatabaseUrlAsync();
-
-    private string _databaseUrl = "";
-
-    public async ValueTask InitializeAsync() => _databaseUrl = await DatabaseUrlAsync();
-
-    public async ValueTask DisposeAsync()
+    /// <summary>Every replica has both secrets of a rotation.</summary>
+    protected override CheckoutApp Configure(CheckoutApp app)
     {
-        foreach (var app in _apps)
-        {
-            await app.DisposeAsync();
-        }
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>A replica on this test's database, with both secrets of a rotation.</summary>
-    protected CheckoutApp Replica()
-    {
-        var app = new CheckoutApp();
-        app.Settings["DATABASE_URL"] = _databaseUrl;
+        ArgumentNullException.ThrowIfNull(app);
         app.Settings["STRIPE_WEBHOOK_SECRET"] = $"{OldSecret},{NewSecret}";
-        _apps.Add(app);
         return app;
     }
 
@@ -104,7 +85,7 @@ public abstract class WebhookContract : IAsyncLifetime
     [Fact]
     public async Task ARefund_SignedWithEitherSecretOfARotation_ReachesTheOrder()
     {
-        var app = Replica();
+        var app = App;
         using var shopper = app.Shopper();
         var full = await PlaceOrderAsync(app, shopper);
         var partial = await PlaceOrderAsync(app, shopper);
@@ -125,7 +106,7 @@ public abstract class WebhookContract : IAsyncLifetime
     [MemberData(nameof(Refusals))]
     public async Task ABadSignature_Is400_AndChangesNothing(string how)
     {
-        var app = Replica();
+        var app = App;
         using var shopper = app.Shopper();
         var order = await PlaceOrderAsync(app, shopper);
         var payload = Event("charge.refunded", Refund(order.PaymentIntentId, order.Total.Cents, order.Total.Cents));
@@ -154,7 +135,7 @@ public abstract class WebhookContract : IAsyncLifetime
         var payload = "";
         string orderId;
         {
-            var first = Replica();
+            var first = App;
             using var shopper = first.Shopper();
             var order = await PlaceOrderAsync(first, shopper);
             orderId = order.OrderId;
@@ -176,7 +157,7 @@ public abstract class WebhookContract : IAsyncLifetime
     [Fact]
     public async Task AnEventThatOvertakesItsOrder_IsKept_AndAppliedWhenTheOrderAppears()
     {
-        var app = Replica();
+        var app = App;
         using var shopper = app.Shopper();
         var template = await PlaceOrderAsync(app, shopper);
         var intentId = "pi_overtaken_" + Guid.NewGuid().ToString("N");
@@ -192,7 +173,7 @@ public abstract class WebhookContract : IAsyncLifetime
     [Fact]
     public async Task AnUnknownType_Is200AndIgnored()
     {
-        var app = Replica();
+        var app = App;
         using var shopper = app.Shopper();
         var order = await PlaceOrderAsync(app, shopper);
 
@@ -205,7 +186,7 @@ public abstract class WebhookContract : IAsyncLifetime
     [Fact]
     public async Task TwoReplicas_GivenTheSameEventAtOnce_ApplyItOnce()
     {
-        var (a, b) = (Replica(), Replica());
+        var (a, b) = (App, Replica());
         using var onA = a.Shopper();
         using var onB = b.Shopper();
         var order = await PlaceOrderAsync(a, onA);
@@ -222,7 +203,7 @@ public abstract class WebhookContract : IAsyncLifetime
     [Fact]
     public async Task TheSimulatorsOwnSignedWebhook_MarksTheOrderPaid()
     {
-        var app = Replica();
+        var app = App;
         using var shopper = app.Shopper();
 
         var order = await PlaceOrderAsync(app, shopper);
@@ -234,7 +215,7 @@ public abstract class WebhookContract : IAsyncLifetime
     [Fact]
     public async Task AnswerTime_IsMeasured()
     {
-        var app = Replica();
+        var app = App;
         using var shopper = app.Shopper();
         var order = await PlaceOrderAsync(app, shopper);
         var times = new List<double>();
@@ -253,9 +234,7 @@ public abstract class WebhookContract : IAsyncLifetime
 
 public sealed class SqliteWebhookTests : WebhookContract
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("checkout-webhooks-").FullName;
-
-    protected override Task<string> DatabaseUrlAsync() => Task.FromResult("sqlite:" + Path.Combine(_directory, "checkout.db"));
+    protected override Task<string> DatabaseUrlAsync() => NewSqliteDatabaseAsync();
 }
 
 public sealed class PostgresWebhookTests(PostgresServer postgres) : WebhookContract
