@@ -6,6 +6,7 @@ using CheckoutService.Edge;
 using CheckoutService.Idempotency;
 using CheckoutService.Observability;
 using CheckoutService.Orders;
+using CheckoutService.Page;
 using CheckoutService.Payments;
 using CheckoutService.RateLimits;
 using CheckoutService.Sessions;
@@ -41,7 +42,8 @@ builder.Services
     .AddPayments()
     .AddCheckout()
     .AddWebhooks()
-    .AddAccounts();
+    .AddAccounts()
+    .AddPage();
 
 try
 {
@@ -50,9 +52,11 @@ try
     app.UseRequestIds();
     app.UseErrorHandling();
     app.UseEdgeProtections();
+    app.UsePageAssets();
     app.UseRouting();
     app.UseCors();
     app.UseRateLimiter();
+    app.UseAntiforgery();
     app.UseMiddleware<IdempotencyMiddleware>();
 
     app.MapCarts();
@@ -63,6 +67,7 @@ try
     app.MapAccounts();
     app.MapHealth();
     app.MapApiDocs();
+    app.MapPage();
 
     await app.RunAsync();
     return 0;

@@ -31,8 +31,6 @@ public static class AccountsApi
     /// <summary>Verified against when there is no account, so a sign-in for an unknown email takes as long as a wrong password.</summary>
     private static readonly string DecoyHash = Hasher.HashPassword(null!, "decoy password that matches nothing");
 
-    private static readonly byte[] NoHash = new byte[32];
-
     public static IServiceCollection AddAccounts(this IServiceCollection services) =>
         services.AddApiJson(AccountsJson.Default).AddSingleton<AccountStore>();
 
@@ -53,10 +51,7 @@ public static class AccountsApi
         {
             return weak;
         }
-        var order = request.OrderId is { Length: > 0 and <= 64 } orderId ? await orders.GetAsync(orderId, cancellationToken) : null;
-        var tokenMatches = CryptographicOperations.FixedTimeEquals(
-            Sha256.Of(request.ConfirmationToken ?? ""), order is null ? NoHash : Convert.FromHexString(order.ConfirmationTokenHash));
-        if (order is null || !tokenMatches || request.ConfirmationToken is null)
+        if (await OrdersApi.OpenAsync(orders, request.OrderId, request.ConfirmationToken, cancellationToken) is not { } order)
         {
             return ApiError.Of(404, "ORDER_NOT_FOUND", "No order matches this id and confirmation token");
         }

@@ -13,6 +13,10 @@ public static class EdgeProtections
 {
     public const string CorsPolicy = "shop-origins";
 
+    public const string ContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
     public static IServiceCollection AddEdgeProtections(this IServiceCollection services)
     {
         services.AddOptions<CheckoutSettings>()
@@ -64,6 +68,11 @@ public static class EdgeProtections
                 {
                     headers.CacheControl = "no-store, no-cache";
                     headers.Pragma = "no-cache";
+                }
+                else
+                {
+                    // The page's scripts and styles are files of this service; nothing inline, nothing from elsewhere.
+                    headers.ContentSecurityPolicy = ContentSecurityPolicy;
                 }
                 return Task.CompletedTask;
             }, context);

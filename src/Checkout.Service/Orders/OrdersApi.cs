@@ -49,13 +49,19 @@ public static class OrdersApi
         string orderId, [FromHeader] string? authorization, [FromQuery(Name = "confirmation_token")] string? confirmationToken,
         IOrderStore orders, CancellationToken cancellationToken)
     {
-        var token = confirmationToken ?? BearerToken.From(authorization);
-        var order = orderId.Length <= 64 ? await orders.GetAsync(orderId, cancellationToken) : null;
-        var stored = order is null ? NoHash : Convert.FromHexString(order.ConfirmationTokenHash);
-        var matches = CryptographicOperations.FixedTimeEquals(Sha256.Of(token ?? ""), stored);
-        return matches && order is not null && token is not null
+        return await OpenAsync(orders, orderId, confirmationToken ?? BearerToken.From(authorization), cancellationToken) is { } order
             ? TypedResults.Ok(OrderView.Of(order))
             : ApiError.Of(StatusCodes.Status404NotFound, "ORDER_NOT_FOUND", $"Order {Truncate(orderId)} does not exist or the confirmation token does not match");
+    }
+
+    /// <summary>The order the token opens, or null; unknown id and wrong token take the same time.</summary>
+    public static async Task<Order?> OpenAsync(IOrderStore orders, string? orderId, string? token, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(orders);
+        var order = orderId is { Length: > 0 and <= 64 } ? await orders.GetAsync(orderId, cancellationToken) : null;
+        var stored = order is null ? NoHash : Convert.FromHexString(order.ConfirmationTokenHash);
+        var matches = CryptographicOperations.FixedTimeEquals(Sha256.Of(token ?? ""), stored);
+        return matches && token is not null ? order : null;
     }
 
     private static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";

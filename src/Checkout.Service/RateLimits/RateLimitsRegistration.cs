@@ -33,6 +33,10 @@ public static class RateLimitsRegistration
     public static TBuilder PerClientPerMinute<TBuilder>(this TBuilder endpoint, string name, int perMinute) where TBuilder : IEndpointConventionBuilder =>
         endpoint.WithMetadata(new RateLimitPolicy(name, perMinute, TimeSpan.FromMinutes(1)));
 
+    /// <summary>Limits the form posts of an endpoint's pages to <paramref name="perMinute"/> per client IP per minute; GETs are free.</summary>
+    public static TBuilder FormPostsPerClientPerMinute<TBuilder>(this TBuilder endpoint, string name, int perMinute) where TBuilder : IEndpointConventionBuilder =>
+        endpoint.WithMetadata(new RateLimitPolicy(name, perMinute, TimeSpan.FromMinutes(1), PostsOnly: true));
+
     /// <summary>
     /// Limits an endpoint to <paramref name="perMinute"/> requests per minute for each value of a
     /// route parameter (one session's writes), whichever client sends them.

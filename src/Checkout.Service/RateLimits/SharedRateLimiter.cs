@@ -7,8 +7,9 @@ namespace CheckoutService.RateLimits;
 /// <summary>
 /// An endpoint's limit: <paramref name="Limit"/> requests per <paramref name="Window"/>, counted per
 /// client IP, or per value of the route parameter <paramref name="RouteValue"/> when one is named.
+/// With <paramref name="PostsOnly"/>, reading a page is free and only submitting its forms counts.
 /// </summary>
-public sealed record RateLimitPolicy(string Name, int Limit, TimeSpan Window, string? RouteValue = null);
+public sealed record RateLimitPolicy(string Name, int Limit, TimeSpan Window, string? RouteValue = null, bool PostsOnly = false);
 
 /// <summary>
 /// The global limiter for ASP.NET Core's rate-limiting middleware: per client IP, fixed windows
@@ -53,7 +54,10 @@ internal sealed class SharedRateLimiter(IRateLimitCounters counters, TimeProvide
         return count <= policy.Limit ? Allowed : new Lease(false, TimeSpan.FromSeconds(Math.Max(1, resetSeconds)));
     }
 
-    private static RateLimitPolicy? Policy(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<RateLimitPolicy>();
+    private static RateLimitPolicy? Policy(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<RateLimitPolicy>() is { } policy && (!policy.PostsOnly || HttpMethods.IsPost(context.Request.Method))
+            ? policy
+            : null;
 
     /// <summary>A route value is the client's text: it names a counter, so it is kept short.</summary>
     private static string Truncate(string value) => value.Length <= 64 ? value : value[..64];
