@@ -1,5 +1,6 @@
 using CheckoutService;
 using CheckoutService.Accounts;
+using CheckoutService.Analytics;
 using CheckoutService.Carts;
 using CheckoutService.Checkout;
 using CheckoutService.Edge;
@@ -43,6 +44,7 @@ builder.Services
     .AddCheckout()
     .AddWebhooks()
     .AddAccounts()
+    .AddAnalytics()
     .AddPage();
 
 try
@@ -65,6 +67,7 @@ try
     app.MapOrders();
     app.MapWebhooks();
     app.MapAccounts();
+    app.MapAnalytics();
     app.MapHealth();
     app.MapApiDocs();
     app.MapPage();

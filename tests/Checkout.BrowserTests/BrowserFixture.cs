@@ -27,6 +27,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         using var client = _host.CreateClient();
         BaseAddress = client.BaseAddress!;
+        // The first render of each page pays for JIT and the antiforgery key ring: pay it here, not in a test's timeout.
+        (await client.GetAsync("/")).EnsureSuccessStatusCode();
+        (await client.GetAsync("/checkout/guest?cart_id=cart_warmup")).EnsureSuccessStatusCode();
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new()
         {
@@ -44,6 +47,9 @@ public sealed class BrowserFixture : IAsyncLifetime
             ViewportSize = viewport ?? new ViewportSize { Width = 1280, Height = 900 },
             JavaScriptEnabled = javaScript,
         });
+        // A busy CI machine can take its time; a real failure still fails, only later.
+        context.SetDefaultTimeout(90_000);
+        context.SetDefaultNavigationTimeout(90_000);
         await context.Tracing.StartAsync(new() { Screenshots = true, Snapshots = true });
         return await context.NewPageAsync();
     }

@@ -15,10 +15,12 @@ public enum VerifyOutcome
 }
 
 /// <summary>Accounts, their tokens and email proofs in the durable store; every secret as a SHA-256 hash.</summary>
-public sealed class AccountStore(Database database)
+public sealed class AccountStore(Database database, PendingEvents events)
 {
     /// <summary>Wrong codes a proof survives before it is burned (a six-digit code is not guessed in five tries).</summary>
     public const int MaxCodeAttempts = 5;
+
+    public const string EmailVerificationTopic = "account.email_verification";
 
     /// <summary>
     /// Creates the account, joins the order it was claimed from, and queues the email proof, in
@@ -43,10 +45,8 @@ public sealed class AccountStore(Database database)
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO email_verifications (account_id, code_hash, expires_at, attempts) VALUES (@AccountId, @codeHash, @At, 0)",
                 new { account.AccountId, codeHash, At = database.Time(codeExpiresAt) }, transaction, cancellationToken: cancellationToken));
-            await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO pending_events (event_id, topic, event_key, payload, created_at) VALUES (@EventId, 'account.email_verification', @AccountId, @payload, @At)",
-                new { proof.EventId, account.AccountId, payload = JsonSerializer.Serialize(proof, AccountsJson.Default.EmailVerificationEvent), At = database.Time(account.CreatedAt) },
-                transaction, cancellationToken: cancellationToken));
+            await events.AddAsync(connection, transaction, proof.EventId, EmailVerificationTopic, account.AccountId,
+                JsonSerializer.Serialize(proof, AccountsJson.Default.EmailVerificationEvent), account.CreatedAt, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return true;
         }
@@ -116,15 +116,6 @@ public sealed class AccountStore(Database database)
         await using var connection = await database.OpenAsync(cancellationToken);
         return [.. await connection.QueryAsync<string>(new CommandDefinition(
             "SELECT order_id FROM orders WHERE account_id = @accountId ORDER BY created_at", new { accountId }, cancellationToken: cancellationToken))];
-    }
-
-    /// <summary>The queued events of a topic, oldest first: what the relay will publish (tests read the proof's code here).</summary>
-    public async Task<IReadOnlyList<string>> PendingEventsAsync(string topic, string eventKey, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return [.. await connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT payload FROM pending_events WHERE topic = @topic AND event_key = @eventKey ORDER BY created_at",
-            new { topic, eventKey }, cancellationToken: cancellationToken))];
     }
 
     /// <summary>Emails are one account each whatever their letter case.</summary>

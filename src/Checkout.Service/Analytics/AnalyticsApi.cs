@@ -1,0 +1,62 @@
+using System.Security.Cryptography;
+using System.Text;
+using CheckoutService.Edge;
+using CheckoutService.RateLimits;
+using CheckoutService.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CheckoutService.Analytics;
+
+public sealed record EventsAccepted(int Accepted);
+
+/// <summary>
+/// <c>POST /api/v2/analytics/events</c>: the page's funnel events, sent with
+/// <c>navigator.sendBeacon</c> (so <c>text/plain</c> is read as well as JSON), checked by name,
+/// cleaned of anything that is not in the event's schema, rate-limited, and stored in
+/// <c>pending_events</c> for the events relay to publish to <c>checkout.analytics</c>.
+/// </summary>
+public static class AnalyticsApi
+{
+    public const int BeaconsPerMinute = 120;
+
+    public static IServiceCollection AddAnalytics(this IServiceCollection services) =>
+        services.AddApiJson(AnalyticsJson.Default);
+
+    public static IEndpointRouteBuilder MapAnalytics(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v2/analytics/events", Receive).PerClientPerMinute("analytics", BeaconsPerMinute);
+        return app;
+    }
+
+    public static async Task<Results<Accepted<EventsAccepted>, ApiError>> Receive(
+        HttpRequest request, Database database, PendingEvents pending, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        if (FunnelEvent.Read(await reader.ReadToEndAsync(cancellationToken)) is not { } events)
+        {
+            return ApiError.Of(400, "INVALID_JSON", $"Send one event object, or {{\"events\": [...]}} with 1 to {FunnelEvent.MaxEventsPerBeacon}");
+        }
+        if (events.Any(e => !FunnelEvent.IsKnown(e["name"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var n) ? n : null)))
+        {
+            return ApiError.Of(422, "UNKNOWN_EVENT", "Only the checkout funnel's events are accepted");
+        }
+        var now = time.GetUtcNow();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var sent in events)
+        {
+            var eventId = "evt_" + RandomNumberGenerator.GetHexString(16, lowercase: true);
+            var clean = FunnelEvent.Clean(sent, eventId, now);
+            var key = (string?)clean["cart_id"] ?? (string?)clean["order_id"] ?? "";
+            await pending.AddAsync(connection, transaction, eventId, FunnelEvent.Topic, key, clean.ToJsonString(), now, cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Accepted((string?)null, new EventsAccepted(events.Count));
+    }
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web,
+    PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(EventsAccepted))]
+internal sealed partial class AnalyticsJson : System.Text.Json.Serialization.JsonSerializerContext;
