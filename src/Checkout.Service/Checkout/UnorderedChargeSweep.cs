@@ -14,9 +14,9 @@ namespace CheckoutService.Checkout;
 /// </summary>
 public sealed partial class UnorderedChargeSweep(
     PaymentJournal journal, IServiceProvider services, IOrderStore orders, Database database, TimeProvider time,
-    IOptions<CheckoutSettings> settings, ILogger<UnorderedChargeSweep> logger) : BackgroundService
+    IOptions<CheckoutSettings> settings, ILogger<UnorderedChargeSweep> logger) : PeriodicWork(time, logger)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(30);
 
     /// <summary>Past the deadline by this much, a purchase is certainly not running any more.</summary>
     public static readonly TimeSpan Margin = TimeSpan.FromSeconds(15);
@@ -24,32 +24,18 @@ public sealed partial class UnorderedChargeSweep(
     private const long LockId = 4603;
     private const int Batch = 100;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await SweepOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogSweepFailed(logger, e.GetType().Name);
-            }
-        }
-    }
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => SweepOnceAsync(cancellationToken);
 
     /// <summary>One pass; false when another replica is sweeping now.</summary>
     public Task<bool> SweepOnceAsync(CancellationToken cancellationToken) =>
         database.RunAloneAsync(LockId, async () =>
         {
-            var cutoff = time.GetUtcNow() - TimeSpan.FromMilliseconds(settings.Value.CheckoutDeadlineMs) - Margin;
+            var cutoff = Time.GetUtcNow() - TimeSpan.FromMilliseconds(settings.Value.CheckoutDeadlineMs) - Margin;
             foreach (var entry in await journal.OpenAsync(cutoff, Batch, cancellationToken))
             {
                 if (await SettleAsync(entry, cancellationToken) is { } outcome)
                 {
-                    await journal.SettleAsync(entry.IdempotencyKey, outcome, time.GetUtcNow(), cancellationToken);
+                    await journal.SettleAsync(entry.IdempotencyKey, outcome, Time.GetUtcNow(), cancellationToken);
                 }
             }
         }, cancellationToken);
@@ -87,7 +73,4 @@ public sealed partial class UnorderedChargeSweep(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Voided payment intent {IntentId} of cart {CartId}, which had no order (it was charged: {Charged})")]
     private static partial void LogVoided(ILogger logger, string intentId, string cartId, bool charged);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A sweep for charges without orders failed ({Failure}); the next one retries")]
-    private static partial void LogSweepFailed(ILogger logger, string failure);
 }

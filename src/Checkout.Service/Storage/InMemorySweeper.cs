@@ -7,16 +7,13 @@ internal interface IExpiringStore
 }
 
 /// <summary>Drops expired entries of the in-process tables every half minute.</summary>
-internal sealed class InMemorySweeper(InMemoryTables tables, TimeProvider time) : BackgroundService
+internal sealed class InMemorySweeper(InMemoryTables tables, TimeProvider time, ILogger<InMemorySweeper> logger) : PeriodicWork(time, logger)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(30);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            tables.SweepExpired(force: true);
-        }
+        tables.SweepExpired(force: true);
+        return Task.CompletedTask;
     }
 }
