@@ -32,6 +32,14 @@ public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOption
     private readonly IExpiringTable<Cart> _carts = tables.Open("cart:", CartsJson.Default.Cart);
     private readonly TimeSpan _ttl = settings.Value.CartTtl;
 
+    /// <summary>A new open cart with these lines, living <c>CART_TTL_SECONDS</c> from now.</summary>
+    public async Task<Cart> NewAsync(IReadOnlyList<CartLine> lines, CancellationToken cancellationToken)
+    {
+        var cart = new Cart(Edge.Ids.Cart(), 1, lines, CartStatus.Open, time.GetUtcNow() + _ttl);
+        await CreateAsync(cart, cancellationToken);
+        return cart;
+    }
+
     public Task CreateAsync(Cart cart, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(cart);

@@ -39,7 +39,7 @@ public static class CartsApi
 
     public static async Task<Results<Created<CartView>, ValidationFailed>> CreateCart(
         CreateCartRequest request, Catalog catalog, CartStore carts, TimeProvider time,
-        IOptions<CheckoutSettings> settings, HttpContext context, CancellationToken cancellationToken)
+        HttpContext context, CancellationToken cancellationToken)
     {
         var result = new CreateCartValidator(catalog).Validate(request);
         if (!result.IsValid)
@@ -51,10 +51,8 @@ public static class CartsApi
             .GroupBy(i => i!.Sku!, StringComparer.Ordinal)
             .Select(g => new CartLine(g.Key, Math.Min(Cart.MaxQuantity, g.Sum(i => i!.Quantity!.Value))))
             .ToList();
-        var now = time.GetUtcNow();
-        var cart = new Cart(Ids.Cart(), 1, lines, CartStatus.Open, now + settings.Value.CartTtl);
-        await carts.CreateAsync(cart, cancellationToken);
-        var view = CartView.Of(cart, catalog, now);
+        var cart = await carts.NewAsync(lines, cancellationToken);
+        var view = CartView.Of(cart, catalog, time.GetUtcNow());
         context.Response.Headers.ETag = ETagOf(cart);
         return TypedResults.Created($"/api/v2/carts/{cart.CartId}", view);
     }
