@@ -1,4 +1,10 @@
+using CheckoutService.Analytics;
+using CheckoutService.Payments;
+using CheckoutService.Storage;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using PaymentGateway.Simulator;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
@@ -10,26 +16,23 @@ namespace CheckoutService.BrowserTests;
 /// <summary>
 /// The service on real Kestrel with its embedded defaults, and Debian's chromium driven by
 /// Playwright, each started once for the whole run; every test opens its own browser context.
+/// A test that changes the clock or the gateway starts a host of its own, so nothing it changes
+/// reaches another test.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
-    private readonly ServiceHost _host = new();
     private IPlaywright? _playwright;
 
-    public IBrowser Browser { get; private set; } = null!;
+    public ServiceHost Host { get; } = new();
 
-    public Uri BaseAddress { get; private set; } = null!;
+    public IBrowser Browser { get; private set; } = null!;
 
     /// <summary>Screenshots and failure traces land here, beside the test binaries.</summary>
     public static string OutputDirectory { get; } = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "browser-output")).FullName;
 
     public async ValueTask InitializeAsync()
     {
-        using var client = _host.CreateClient();
-        BaseAddress = client.BaseAddress!;
-        // The first render of each page pays for JIT and the antiforgery key ring: pay it here, not in a test's timeout.
-        (await client.GetAsync("/")).EnsureSuccessStatusCode();
-        (await client.GetAsync("/checkout/guest?cart_id=cart_warmup")).EnsureSuccessStatusCode();
+        await Host.WarmAsync();
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new()
         {
@@ -39,11 +42,12 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
-    public async Task<IPage> NewPageAsync(ViewportSize? viewport = null, bool javaScript = true)
+    /// <summary>A new browser context (its own cookies and storage) on the shared host, or on <paramref name="host"/>.</summary>
+    public async Task<IPage> NewPageAsync(ViewportSize? viewport = null, bool javaScript = true, ServiceHost? host = null)
     {
         var context = await Browser.NewContextAsync(new()
         {
-            BaseURL = BaseAddress.ToString(),
+            BaseURL = (host ?? Host).BaseAddress.ToString(),
             ViewportSize = viewport ?? new ViewportSize { Width = 1280, Height = 900 },
             JavaScriptEnabled = javaScript,
         });
@@ -58,25 +62,49 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         await Browser.DisposeAsync();
         _playwright?.Dispose();
-        await _host.DisposeAsync();
+        await Host.DisposeAsync();
+    }
+}
+
+/// <summary>The service on Kestrel with its embedded defaults: its own SQLite file, the in-process gateway simulator, optionally a fake clock.</summary>
+public sealed class ServiceHost(FakeTimeProvider? clock = null) : WebApplicationFactory<Program>
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("checkout-browser-").FullName;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public FakeTimeProvider? Clock => clock;
+
+    public GatewaySimulator Gateway => Services.GetRequiredService<GatewayEndpoint>().Simulator!;
+
+    /// <summary>Starts the host and renders each page once: the first render pays for JIT and the antiforgery key ring, not a test's timeout.</summary>
+    public async Task<ServiceHost> WarmAsync()
+    {
+        UseKestrel(0);
+        using var client = CreateClient();
+        BaseAddress = client.BaseAddress!;
+        (await client.GetAsync("/")).EnsureSuccessStatusCode();
+        (await client.GetAsync("/checkout/guest?cart_id=cart_warmup")).EnsureSuccessStatusCode();
+        return this;
     }
 
-    private sealed class ServiceHost : WebApplicationFactory<Program>
+    /// <summary>The funnel events stored for a cart (or an order), as the outbox will relay them.</summary>
+    public Task<IReadOnlyList<string>> AnalyticsEventsAsync(string key) =>
+        Services.GetRequiredService<PendingEvents>().ReadAsync(FunnelEvent.Topic, key, CancellationToken.None);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        private readonly string _data = Directory.CreateTempSubdirectory("checkout-browser-").FullName;
-
-        public ServiceHost() => UseKestrel(0);
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        builder.UseSetting("urls", "http://127.0.0.1:0");
+        builder.UseSetting("DATABASE_URL", "sqlite:" + Path.Combine(_data, "checkout.db"));
+        builder.UseSetting("PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS", "10");
+        foreach (var limit in (string[])["CHECKOUT", "SESSION_READS", "CART_CREATES", "SESSION_STARTS", "SESSION_WRITES", "ANALYTICS_EVENTS"])
         {
-            builder.UseSetting("urls", "http://127.0.0.1:0");
-            builder.UseSetting("DATABASE_URL", "sqlite:" + Path.Combine(_data, "checkout.db"));
-            builder.UseSetting("PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS", "10");
-            foreach (var limit in (string[])["CHECKOUT", "SESSION_READS", "CART_CREATES", "SESSION_STARTS", "SESSION_WRITES"])
-            {
-                builder.UseSetting($"RATE_LIMIT_{limit}_PER_MINUTE", "100000");
-            }
-            builder.ConfigureLogging(logging => logging.ClearProviders());
+            builder.UseSetting($"RATE_LIMIT_{limit}_PER_MINUTE", "100000");
+        }
+        builder.ConfigureLogging(logging => logging.ClearProviders());
+        if (clock is not null)
+        {
+            builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(clock));
         }
     }
 }

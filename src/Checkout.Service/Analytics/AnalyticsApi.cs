@@ -4,6 +4,7 @@ using CheckoutService.Edge;
 using CheckoutService.RateLimits;
 using CheckoutService.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace CheckoutService.Analytics;
 
@@ -17,14 +18,13 @@ public sealed record EventsAccepted(int Accepted);
 /// </summary>
 public static class AnalyticsApi
 {
-    public const int BeaconsPerMinute = 120;
-
     public static IServiceCollection AddAnalytics(this IServiceCollection services) =>
         services.AddApiJson(AnalyticsJson.Default);
 
     public static IEndpointRouteBuilder MapAnalytics(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v2/analytics/events", Receive).PerClientPerMinute("analytics", BeaconsPerMinute);
+        var settings = app.ServiceProvider.GetRequiredService<IOptions<CheckoutSettings>>().Value;
+        app.MapPost("/api/v2/analytics/events", Receive).PerClientPerMinute("analytics", settings.AnalyticsEventsRateLimitPerMinute);
         return app;
     }
 

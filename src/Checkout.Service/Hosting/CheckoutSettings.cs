@@ -81,6 +81,11 @@ public sealed class CheckoutSettings
     [Range(1, 1_000_000, ErrorMessage = "RATE_LIMIT_SESSION_WRITES_PER_MINUTE must be between 1 and 1000000.")]
     public int SessionWriteRateLimitPerMinute { get; set; } = 30;
 
+    /// <summary>The page's funnel beacons per client IP per minute.</summary>
+    [ConfigurationKeyName("RATE_LIMIT_ANALYTICS_EVENTS_PER_MINUTE")]
+    [Range(1, 1_000_000, ErrorMessage = "RATE_LIMIT_ANALYTICS_EVENTS_PER_MINUTE must be between 1 and 1000000.")]
+    public int AnalyticsEventsRateLimitPerMinute { get; set; } = 120;
+
     /// <summary>
     /// The most entries the in-process store holds (carts, sessions, idempotency records and
     /// rate-limit counters together); about 1 KB each. Unused with REDIS_URL.

@@ -19,7 +19,7 @@ public class CheckoutApp : WebApplicationFactory<Program>
     {
         UseKestrel(0);
         // Every test client is 127.0.0.1; the limit tests set the real limits themselves.
-        foreach (var limit in (string[])["CHECKOUT", "SESSION_READS", "CART_CREATES", "SESSION_STARTS", "SESSION_WRITES"])
+        foreach (var limit in (string[])["CHECKOUT", "SESSION_READS", "CART_CREATES", "SESSION_STARTS", "SESSION_WRITES", "ANALYTICS_EVENTS"])
         {
             Settings[$"RATE_LIMIT_{limit}_PER_MINUTE"] = "100000";
         }

@@ -1,0 +1,399 @@
+// The checkout page's enhancement. The server-rendered form works without it (it posts and
+// redirects); with it, each section is saved to the guest session as the shopper goes, a reload
+// or the back button keeps what was typed, a retry after a gateway failure reuses the same
+// Idempotency-Key, and the funnel events are sent with sendBeacon. Nothing here is trusted:
+// the API validates everything again and its own messages are what the shopper reads.
+(() => {
+  'use strict';
+
+  const GATEWAY_TROUBLE = "We're having trouble processing your payment. Please try again in a moment.";
+  const PAGE_TROUBLE = 'Something went wrong on this page. What you typed is kept; please try again.';
+  const SECTIONS = ['shipping', 'payment', 'review'];
+
+  const beacon = (name, props) => {
+    const body = JSON.stringify(Object.assign({ name }, props));
+    // text/plain keeps the beacon a simple request; the server reads it as JSON.
+    if (!navigator.sendBeacon || !navigator.sendBeacon('/api/v2/analytics/events', new Blob([body], { type: 'text/plain' }))) {
+      fetch('/api/v2/analytics/events', { method: 'POST', body, keepalive: true, headers: { 'Content-Type': 'text/plain' } }).catch(() => {});
+    }
+  };
+
+  const read = (storage, key) => {
+    try { return JSON.parse(storage.getItem(key)); } catch { return null; }
+  };
+  const write = (storage, key, value) => {
+    try { value == null ? storage.removeItem(key) : storage.setItem(key, JSON.stringify(value)); } catch { /* storage full or off: the page still works */ }
+  };
+
+  /** The confirmation page: announce an account created from it. */
+  const created = document.getElementById('account-created');
+  if (created) {
+    beacon('account_created', { order_id: created.dataset.orderId });
+  }
+  // Tell a screen reader where it landed, unless the page put the focus on an error itself.
+  const confirmed = document.getElementById('confirmed');
+  if (confirmed && !document.querySelector('[autofocus]')) {
+    confirmed.focus();
+  }
+
+  /** A cart already ordered (this tab's back button, or another tab): link to its order when this browser knows it. */
+  const showOrdered = (container, cartId) => {
+    const order = read(localStorage, 'checkout-order:' + cartId);
+    if (order && !container.querySelector('a[data-order]')) {
+      const link = document.createElement('a');
+      link.href = order.url;
+      link.dataset.order = order.orderId;
+      link.textContent = 'View your order ' + order.orderId;
+      container.append(' ', link);
+    }
+  };
+  const ordered = document.getElementById('ordered');
+  if (ordered) {
+    showOrdered(ordered, ordered.dataset.cartId);
+  }
+
+  const form = document.getElementById('checkout');
+  if (!form) {
+    return;
+  }
+
+  const cartId = form.dataset.cartId;
+  const sessionKey = 'checkout-session:' + cartId; // shared by this browser's tabs: one session per cart
+  const orderKey = 'checkout-order:' + cartId;
+  const draftKey = 'checkout-draft:' + cartId; // this tab's typing, kept across reloads
+  const idempotencyKey = 'checkout-idempotency:' + cartId; // this tab's pending payment
+  const summary = document.getElementById('error-summary');
+  const notice = document.getElementById('notice');
+  const processing = document.getElementById('processing');
+  const pay = document.getElementById('pay');
+  const inputs = [...form.querySelectorAll('input[data-field]')];
+  const input = (field) => inputs.find((i) => i.dataset.field === field)
+    || (field.startsWith('shipping_address') ? document.getElementById('line1') : null);
+  const section = (name) => document.getElementById('section-' + name);
+  const sectionOf = (element) => element.closest('details[data-section]').dataset.section;
+  const value = (id) => document.getElementById(id).value.trim();
+  let busy = false;
+
+  const say = (text, ...nodes) => {
+    notice.replaceChildren(text, ...nodes);
+  };
+
+  const address = () => ({
+    line1: value('line1'), line2: value('line2') || null, city: value('city'),
+    state: value('state'), zip: value('zip'), country: value('country'),
+  });
+
+  // ---- errors, shown as the server-rendered page shows them ----
+
+  const clearErrors = (fields) => {
+    for (const element of fields) {
+      element.setAttribute('aria-invalid', 'false');
+      element.removeAttribute('aria-describedby');
+      document.getElementById(element.id + '-error')?.remove();
+    }
+    summary.replaceChildren();
+  };
+
+  const showErrors = (errors, problem) => {
+    const heading = document.createElement('h2');
+    heading.textContent = 'Please check your details';
+    const list = document.createElement('ul');
+    let first = null;
+    for (const error of errors) {
+      const element = input(error.field);
+      const item = document.createElement('li');
+      const link = document.createElement('a');
+      link.textContent = error.message;
+      if (element) {
+        link.href = '#' + element.id;
+        if (!document.getElementById(element.id + '-error')) {
+          const message = document.createElement('p');
+          message.id = element.id + '-error';
+          message.className = 'error';
+          message.textContent = error.message;
+          element.after(message);
+          element.setAttribute('aria-invalid', 'true');
+          element.setAttribute('aria-describedby', message.id);
+        }
+        first ??= element;
+      }
+      item.append(link);
+      list.append(item);
+    }
+    const nodes = [heading];
+    if (problem) {
+      const text = document.createElement('p');
+      text.textContent = problem;
+      nodes.push(text);
+    }
+    if (errors.length) {
+      nodes.push(list);
+    }
+    summary.replaceChildren(...nodes);
+    if (first) {
+      section(sectionOf(first)).open = true;
+      first.focus();
+    } else {
+      summary.focus();
+    }
+  };
+
+  // ---- the guest session: started with the email, then each section saved to it ----
+
+  const api = async (method, url, body, headers = {}) => {
+    const session = read(localStorage, sessionKey);
+    const response = await fetch(url, {
+      method,
+      headers: Object.assign({ 'Content-Type': 'application/json' },
+        session && !url.endsWith('/session') ? { Authorization: 'Bearer ' + session.token } : {}, headers),
+      body: body && JSON.stringify(body),
+    });
+    const json = (response.headers.get('Content-Type') || '').includes('json') ? await response.json() : null;
+    if (response.ok && !json) {
+      throw new Error('The server answered ' + response.status + ' without JSON');
+    }
+    return { status: response.status, json, retryAfter: Number(response.headers.get('Retry-After')) || 2 };
+  };
+
+  const startSession = async () => {
+    const email = value('email');
+    const started = await api('POST', '/api/v2/checkout/guest/session', { cart_id: cartId, email });
+    if (started.status === 201) {
+      write(localStorage, sessionKey, { id: started.json.session_id, token: started.json.session_token, email });
+    }
+    return started;
+  };
+
+  /** Saves one section: starts (or restarts, if it expired) the session first, so the cart is always kept. */
+  const saveSection = async (name) => {
+    let session = read(localStorage, sessionKey);
+    if (!session || session.email !== value('email')) {
+      const started = await startSession();
+      if (started.status !== 201) {
+        return started;
+      }
+      session = read(localStorage, sessionKey);
+    }
+    const put = (part, body) => api('PUT', `/api/v2/checkout/guest/session/${session.id}/${part}`, body);
+    const save = () => (name === 'shipping' ? put('shipping-address', address()) : put('payment-method', { payment_method_id: value('payment-method') }));
+    let saved = await save();
+    if (saved.status === 404 && saved.json?.error === 'SESSION_EXPIRED') {
+      write(localStorage, sessionKey, null);
+      const restarted = await startSession();
+      if (restarted.status !== 201) {
+        return restarted;
+      }
+      session = read(localStorage, sessionKey);
+      say('Your session timed out, so we started a new one. Your cart and what you typed are kept.');
+      if (name !== 'shipping') {
+        await put('shipping-address', address());
+      }
+      saved = await save();
+    }
+    return saved;
+  };
+
+  const markSaved = (view) => {
+    section('shipping').querySelector('.saved').hidden = !view.shipping_address_complete;
+    section('payment').querySelector('.saved').hidden = !view.payment_method_attached;
+  };
+
+  /** Opens one step and folds the steps before it; the history entry is what the back button returns to. */
+  const goTo = (name, push) => {
+    SECTIONS.forEach((other, index) => {
+      if (index < SECTIONS.indexOf(name)) {
+        section(other).open = false;
+      }
+    });
+    section(name).open = true;
+    const target = section(name);
+    (target.querySelector('input') || target.querySelector('summary')).focus();
+    if (push) {
+      history.pushState({ step: name }, '');
+    }
+  };
+
+  const onContinue = async (button) => {
+    const name = button.dataset.continue;
+    // The save validates this section, and the email too when it starts the session.
+    clearErrors(inputs.filter((i) => sectionOf(i) === name || i.id === 'email'));
+    button.disabled = true;
+    try {
+      const saved = await saveSection(name);
+      if (saved.status === 200) {
+        markSaved(saved.json);
+        beacon('section_completed', { cart_id: cartId, section: name });
+        goTo(SECTIONS[SECTIONS.indexOf(name) + 1], true);
+      } else {
+        answer(saved);
+      }
+    } finally {
+      button.disabled = false;
+    }
+  };
+
+  // ---- paying: one Idempotency-Key per payment, kept until the API gives a final answer ----
+
+  // aria-disabled, not disabled: the button keeps the keyboard focus while the payment runs.
+  const setProcessing = (on) => {
+    busy = on;
+    processing.hidden = !on;
+    pay.setAttribute('aria-disabled', String(on));
+    form.setAttribute('aria-busy', String(on));
+  };
+
+  const done = () => {
+    pay.disabled = true;
+    say('This cart has been ordered. ');
+    showOrdered(notice, cartId);
+  };
+
+  /** What the page does with an answer that is not a success; true when the same request may simply be sent again. */
+  function answer(result) {
+    const error = result.json?.error;
+    if (result.status === 422 && result.json?.errors) {
+      for (const failed of result.json.errors) {
+        const element = input(failed.field);
+        beacon('validation_error', { cart_id: cartId, section: element ? sectionOf(element) : undefined, field: failed.field, code: failed.code });
+      }
+      showErrors(result.json.errors);
+    } else if (result.status === 402) {
+      showErrors([{ field: 'payment_method_id', code: error, message: result.json.message }]);
+    } else if (error === 'CART_CHECKED_OUT') {
+      clearErrors([]);
+      done();
+    } else if (error === 'CHECKOUT_IN_PROGRESS' || error === 'IDEMPOTENCY_KEY_IN_USE') {
+      return true;
+    } else if (error === 'CART_NOT_FOUND') {
+      showErrors([], result.json.message);
+      pay.disabled = true;
+    } else if (result.status >= 500) {
+      showErrors([], result.status === 502 ? GATEWAY_TROUBLE : PAGE_TROUBLE);
+    } else {
+      showErrors([], result.json?.message || PAGE_TROUBLE);
+    }
+    return false;
+  }
+
+  const checkout = async () => {
+    clearErrors(inputs);
+    let key = read(sessionStorage, idempotencyKey);
+    if (!key) {
+      key = 'idk_' + crypto.randomUUID().replaceAll('-', '');
+      write(sessionStorage, idempotencyKey, key);
+    }
+    const body = { cart_id: cartId, email: value('email'), shipping_address: address(), payment_method_id: value('payment-method') || null };
+    beacon('payment_submitted', { cart_id: cartId });
+    for (let waits = 0; ; waits++) {
+      let result;
+      try {
+        result = await api('POST', '/api/v2/checkout/guest', body, { 'Idempotency-Key': key });
+      } catch (failure) {
+        if (failure instanceof TypeError) { // the network, not the server: the payment may have happened, so keep the key
+          showErrors([], GATEWAY_TROUBLE);
+          return;
+        }
+        throw failure;
+      }
+      if (result.status === 201) {
+        const order = result.json;
+        const url = `/checkout/guest/confirmation?order_id=${encodeURIComponent(order.order_id)}&confirmation_token=${encodeURIComponent(order.confirmation_token)}`;
+        write(localStorage, orderKey, { orderId: order.order_id, url });
+        write(localStorage, sessionKey, null);
+        write(sessionStorage, draftKey, null);
+        write(sessionStorage, idempotencyKey, null);
+        beacon('order_completed', { cart_id: cartId, order_id: order.order_id });
+        location.assign(url);
+        return 'leaving';
+      }
+      if (result.status === 404 && result.json?.error === 'SESSION_EXPIRED') {
+        // The checkout sent fields of its own; only the expired session stood in the way.
+        write(localStorage, sessionKey, null);
+        write(sessionStorage, idempotencyKey, null);
+        say('Your session timed out, so we started a new one. Your cart and what you typed are kept; please pay again.');
+        return;
+      }
+      // A final answer other than 5xx is stored against the key: the next payment needs a new one.
+      if (result.status < 500 && result.status !== 409 && result.status !== 429) {
+        write(sessionStorage, idempotencyKey, null);
+      }
+      if (!answer(result) || waits >= 30) {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, result.retryAfter * 1000));
+    }
+  };
+
+  // ---- error boundary: anything unexpected leaves the page usable and says so ----
+
+  const recover = (failure) => {
+    console.error(failure);
+    setProcessing(false);
+    showErrors([], PAGE_TROUBLE);
+  };
+  window.addEventListener('unhandledrejection', (event) => recover(event.reason));
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (busy) {
+      return; // a double click pays once
+    }
+    setProcessing(true);
+    checkout().then((outcome) => {
+      if (outcome !== 'leaving') {
+        setProcessing(false);
+      }
+    }, recover);
+  });
+
+  for (const button of form.querySelectorAll('button[data-continue]')) {
+    button.hidden = false;
+    button.addEventListener('click', () => onContinue(button).catch(recover));
+  }
+
+  // ---- what this tab typed survives a reload; another tab's order is seen at once ----
+
+  const draft = read(sessionStorage, draftKey) || {};
+  for (const element of inputs) {
+    if (draft[element.id] != null) {
+      element.value = draft[element.id];
+    }
+  }
+  form.addEventListener('input', () => {
+    write(sessionStorage, draftKey, Object.fromEntries(inputs.map((i) => [i.id, i.value])));
+  });
+
+  window.addEventListener('storage', (event) => {
+    if (event.key === orderKey && event.newValue) {
+      done();
+    }
+  });
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) { // back from the confirmation, out of the page cache
+      setProcessing(false);
+      if (read(localStorage, orderKey)) {
+        done();
+      }
+    }
+  });
+
+  window.addEventListener('popstate', (event) => {
+    goTo(event.state?.step || 'shipping', false);
+  });
+  history.replaceState({ step: history.state?.step || 'shipping' }, '');
+
+  if (read(localStorage, orderKey)) {
+    done();
+  }
+  const session = read(localStorage, sessionKey);
+  if (session) {
+    api('GET', '/api/v2/checkout/guest/session/' + session.id).then((result) => {
+      if (result.status === 200) {
+        markSaved(result.json);
+      } else if (result.status === 404) {
+        write(localStorage, sessionKey, null);
+      }
+    }, () => {});
+  }
+  beacon('checkout_viewed', { cart_id: cartId, flow: 'guest_v2' });
+})();
