@@ -4,6 +4,7 @@ using CheckoutService.Analytics;
 using CheckoutService.Carts;
 using CheckoutService.Checkout;
 using CheckoutService.Edge;
+using CheckoutService.Events;
 using CheckoutService.Idempotency;
 using CheckoutService.Observability;
 using CheckoutService.Orders;
@@ -36,6 +37,7 @@ builder.Services
     .AddHealth()
     .AddSharedState()
     .AddDatabase()
+    .AddEvents()
     .AddRateLimits()
     .AddCarts()
     .AddSessions()
@@ -49,7 +51,19 @@ builder.Services
 
 try
 {
-    var app = builder.Build();
+    await using var app = builder.Build();
+
+    // An operator's command (events tail) runs against the same settings and stores, then exits.
+    if (EventsTail.IsCommand(args))
+    {
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        return await EventsTail.RunAsync(app.Services, args, Console.Out, stop.Token);
+    }
 
     app.UseRequestIds();
     app.UseErrorHandling();

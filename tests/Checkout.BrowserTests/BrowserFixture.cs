@@ -90,7 +90,7 @@ public sealed class ServiceHost(FakeTimeProvider? clock = null) : WebApplication
 
     /// <summary>The funnel events stored for a cart (or an order), as the outbox will relay them.</summary>
     public Task<IReadOnlyList<string>> AnalyticsEventsAsync(string key) =>
-        Services.GetRequiredService<PendingEvents>().ReadAsync(FunnelEvent.Topic, key, CancellationToken.None);
+        Services.GetRequiredService<Outbox>().ReadAsync(FunnelEvent.Topic, key, CancellationToken.None);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -50,7 +50,7 @@ public abstract class AccountContract : DatabaseContract
         Assert.Equal("B***@EXAMPLE.COM", (string?)created.Body["email"]);
         Assert.Equal([orderId], await MyOrdersAsync(shopper, email));
 
-        var proof = Assert.Single(await App.Services.GetRequiredService<CheckoutService.Storage.PendingEvents>().ReadAsync(AccountStore.EmailVerificationTopic, accountId, CancellationToken.None));
+        var proof = Assert.Single(await App.Services.GetRequiredService<CheckoutService.Storage.Outbox>().ReadAsync(AccountStore.EmailVerificationTopic, accountId, CancellationToken.None));
         var code = (string)JsonNode.Parse(proof)!["code"]!;
         var wrong = await shopper.SendAsync(HttpMethod.Post, $"/api/v2/accounts/{accountId}/verify-email", new JsonObject { ["code"] = code == "000000" ? "000001" : "000000" });
         var right = await shopper.SendAsync(HttpMethod.Post, $"/api/v2/accounts/{accountId}/verify-email", new JsonObject { ["code"] = code });

@@ -16,7 +16,7 @@ public sealed class AnalyticsTests : IAsyncDisposable
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
     private Task<IReadOnlyList<string>> StoredAsync(string cartId) =>
-        _app.Services.GetRequiredService<PendingEvents>().ReadAsync(FunnelEvent.Topic, cartId, CancellationToken.None);
+        _app.Services.GetRequiredService<Outbox>().ReadAsync(FunnelEvent.Topic, cartId, CancellationToken.None);
 
     [Fact]
     public async Task ABeaconAsTextPlain_IsStored_WithOnlyWhatItsSchemaAllows()

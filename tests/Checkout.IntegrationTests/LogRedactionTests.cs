@@ -71,7 +71,7 @@ public sealed class LogRedactionTests : IAsyncDisposable
             ["password"] = password,
         });
         var accountId = (string)created.Body!["account_id"]!;
-        var proof = Assert.Single(await _app.Services.GetRequiredService<CheckoutService.Storage.PendingEvents>().ReadAsync(Accounts.AccountStore.EmailVerificationTopic, accountId, CancellationToken.None));
+        var proof = Assert.Single(await _app.Services.GetRequiredService<CheckoutService.Storage.Outbox>().ReadAsync(Accounts.AccountStore.EmailVerificationTopic, accountId, CancellationToken.None));
         var code = (string)JsonNode.Parse(proof)!["code"]!;
         await shopper.SendAsync(HttpMethod.Post, $"/api/v2/accounts/{accountId}/verify-email", new JsonObject { ["code"] = code });
         var signedIn = await shopper.SendAsync(HttpMethod.Post, "/api/v2/accounts/sessions", new JsonObject { ["email"] = "account.owner@example.com", ["password"] = password });

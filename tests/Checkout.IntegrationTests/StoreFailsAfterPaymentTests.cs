@@ -84,7 +84,31 @@ public sealed class StoreFailsAfterPaymentTests : IAsyncDisposable
 
     private sealed class SwitchedTables(IExpiringTables inner, StoreSwitch store) : IExpiringTables
     {
-        public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json) where T : class => new Table<T>(inner.Open(keyPrefix, json), store);
+        public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json, TimeSpan keepAfterExpiry = default) where T : class =>
+            new Table<T>(inner.Open(keyPrefix, json, keepAfterExpiry), store);
+
+        public IExpiryIndex OpenIndex(string key) => new Index(inner.OpenIndex(key), store);
+
+        private sealed class Index(IExpiryIndex inner, StoreSwitch store) : IExpiryIndex
+        {
+            public Task ScheduleAsync(string member, DateTimeOffset at, CancellationToken cancellationToken)
+            {
+                store.ThrowIfFailing();
+                return inner.ScheduleAsync(member, at, cancellationToken);
+            }
+
+            public Task<IReadOnlyList<(string Member, DateTimeOffset At)>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+            {
+                store.ThrowIfFailing();
+                return inner.DueAsync(now, limit, cancellationToken);
+            }
+
+            public Task<bool> RemoveAsync(string member, DateTimeOffset at, CancellationToken cancellationToken)
+            {
+                store.ThrowIfFailing();
+                return inner.RemoveAsync(member, at, cancellationToken);
+            }
+        }
 
         private sealed class Table<T>(IExpiringTable<T> inner, StoreSwitch store) : IExpiringTable<T> where T : class
         {
@@ -98,6 +122,18 @@ public sealed class StoreFailsAfterPaymentTests : IAsyncDisposable
             {
                 store.ThrowIfFailing();
                 return inner.ChangeAsync(key, decide, cancellationToken);
+            }
+
+            public Task<Entry<T>?> PeekAsync(string key, CancellationToken cancellationToken)
+            {
+                store.ThrowIfFailing();
+                return inner.PeekAsync(key, cancellationToken);
+            }
+
+            public Task PurgeAsync(string key, CancellationToken cancellationToken)
+            {
+                store.ThrowIfFailing();
+                return inner.PurgeAsync(key, cancellationToken);
             }
         }
     }

@@ -15,7 +15,7 @@ public enum VerifyOutcome
 }
 
 /// <summary>Accounts, their tokens and email proofs in the durable store; every secret as a SHA-256 hash.</summary>
-public sealed class AccountStore(Database database, PendingEvents events)
+public sealed class AccountStore(Database database, Outbox outbox)
 {
     /// <summary>Wrong codes a proof survives before it is burned (a six-digit code is not guessed in five tries).</summary>
     public const int MaxCodeAttempts = 5;
@@ -45,8 +45,8 @@ public sealed class AccountStore(Database database, PendingEvents events)
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO email_verifications (account_id, code_hash, expires_at, attempts) VALUES (@AccountId, @codeHash, @At, 0)",
                 new { account.AccountId, codeHash, At = database.Time(codeExpiresAt) }, transaction, cancellationToken: cancellationToken));
-            await events.AddAsync(connection, transaction, proof.EventId, EmailVerificationTopic, account.AccountId,
-                JsonSerializer.Serialize(proof, AccountsJson.Default.EmailVerificationEvent), account.CreatedAt, cancellationToken);
+            await outbox.AddAsync(connection, transaction, new OutboxEvent(proof.EventId, EmailVerificationTopic, account.AccountId, EmailVerificationTopic,
+                JsonSerializer.Serialize(proof, AccountsJson.Default.EmailVerificationEvent), account.CreatedAt), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return true;
         }

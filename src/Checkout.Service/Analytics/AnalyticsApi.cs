@@ -14,7 +14,7 @@ public sealed record EventsAccepted(int Accepted);
 /// <c>POST /api/v2/analytics/events</c>: the page's funnel events, sent with
 /// <c>navigator.sendBeacon</c> (so <c>text/plain</c> is read as well as JSON), checked by name,
 /// cleaned of anything that is not in the event's schema, rate-limited, and stored in
-/// <c>pending_events</c> for the events relay to publish to <c>checkout.analytics</c>.
+/// the outbox for the events relay to publish to <c>checkout.analytics</c>.
 /// </summary>
 public static class AnalyticsApi
 {
@@ -29,7 +29,7 @@ public static class AnalyticsApi
     }
 
     public static async Task<Results<Accepted<EventsAccepted>, ApiError>> Receive(
-        HttpRequest request, Database database, PendingEvents pending, TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request, Database database, Outbox outbox, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
@@ -49,7 +49,8 @@ public static class AnalyticsApi
             var eventId = "evt_" + RandomNumberGenerator.GetHexString(16, lowercase: true);
             var clean = FunnelEvent.Clean(sent, eventId, now);
             var key = (string?)clean["cart_id"] ?? (string?)clean["order_id"] ?? "";
-            await pending.AddAsync(connection, transaction, eventId, FunnelEvent.Topic, key, clean.ToJsonString(), now, cancellationToken);
+            await outbox.AddAsync(connection, transaction,
+                new OutboxEvent(eventId, FunnelEvent.Topic, key, $"{FunnelEvent.Topic}.{clean["name"]}", clean.ToJsonString(), now), cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Accepted((string?)null, new EventsAccepted(events.Count));

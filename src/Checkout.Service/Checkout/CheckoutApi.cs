@@ -15,8 +15,11 @@ public static class CheckoutApi
     {
         services.AddApiJson(CheckoutJson.Default);
         services.AddSingleton<PlaceOrder>();
+        services.AddSingleton<UnorderedCharges>();
         services.AddSingleton<UnorderedChargeSweep>();
         services.AddHostedService(sp => sp.GetRequiredService<UnorderedChargeSweep>());
+        services.AddSingleton<AbandonedSessionSweep>();
+        services.AddHostedService(sp => sp.GetRequiredService<AbandonedSessionSweep>());
         services.AddSingleton<ICartOrders, CartOrdersFromOrderTable>();
         return services;
     }

@@ -1,5 +1,3 @@
-using CheckoutService.Edge;
-using CheckoutService.Orders;
 using CheckoutService.Payments;
 using CheckoutService.Storage;
 using Microsoft.Extensions.Options;
@@ -12,8 +10,8 @@ namespace CheckoutService.Checkout;
 /// deadline, asks the gateway what happened under each one's key, and voids what has no order:
 /// the charge whose answer was lost, or whose order could not be saved and whose void failed.
 /// </summary>
-public sealed partial class UnorderedChargeSweep(
-    PaymentJournal journal, IServiceProvider services, IOrderStore orders, Database database, TimeProvider time,
+public sealed class UnorderedChargeSweep(
+    PaymentJournal journal, UnorderedCharges charges, Database database, TimeProvider time,
     IOptions<CheckoutSettings> settings, ILogger<UnorderedChargeSweep> logger) : PeriodicWork(time, logger)
 {
     protected override TimeSpan Interval => TimeSpan.FromSeconds(30);
@@ -33,44 +31,7 @@ public sealed partial class UnorderedChargeSweep(
             var cutoff = Time.GetUtcNow() - TimeSpan.FromMilliseconds(settings.Value.CheckoutDeadlineMs) - Margin;
             foreach (var entry in await journal.OpenAsync(cutoff, Batch, cancellationToken))
             {
-                if (await SettleAsync(entry, cancellationToken) is { } outcome)
-                {
-                    await journal.SettleAsync(entry.IdempotencyKey, outcome, Time.GetUtcNow(), cancellationToken);
-                }
+                await charges.SettleAsync(entry, cancellationToken);
             }
         }, cancellationToken);
-
-    /// <summary>How the purchase ended, or null to look again next pass (the gateway did not answer).</summary>
-    private async Task<string?> SettleAsync(JournalEntry entry, CancellationToken cancellationToken)
-    {
-        // A typed HttpClient per pass, made after the host (and the embedded simulator) started.
-        var gateway = services.GetRequiredService<IPaymentGateway>();
-        var requestId = Ids.Request();
-        var lookup = await gateway.FindAsync(entry.IdempotencyKey, requestId, cancellationToken);
-        if (!lookup.Answered)
-        {
-            return null;
-        }
-        if (lookup.Intent is not { } intent)
-        {
-            return "no_intent";
-        }
-        if (await orders.FindByPaymentIntentAsync(intent.IntentId, cancellationToken) is not null)
-        {
-            return "ordered";
-        }
-        if (intent.Status is "canceled" or "refunded")
-        {
-            return "voided";
-        }
-        if (!await gateway.VoidAsync(intent.IntentId, requestId, cancellationToken))
-        {
-            return null;
-        }
-        LogVoided(logger, intent.IntentId, entry.CartId, intent.Charged);
-        return intent.Charged ? "refunded" : "canceled";
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Voided payment intent {IntentId} of cart {CartId}, which had no order (it was charged: {Charged})")]
-    private static partial void LogVoided(ILogger logger, string intentId, string cartId, bool charged);
 }

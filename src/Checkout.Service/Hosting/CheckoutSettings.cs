@@ -102,6 +102,20 @@ public sealed class CheckoutSettings
     [ConfigurationKeyName("STRIPE_WEBHOOK_SECRET")]
     public string? StripeWebhookSecret { get; set; }
 
+    /// <summary>Kafka brokers (<c>host:port</c>, comma-separated); without them events stay in the outbox.</summary>
+    [ConfigurationKeyName("KAFKA_BOOTSTRAP_SERVERS")]
+    public string? KafkaBootstrapServers { get; set; }
+
+    /// <summary>Failed deliveries of one event before the relay parks it (a poison message) and stops trying.</summary>
+    [ConfigurationKeyName("OUTBOX_MAX_ATTEMPTS")]
+    [Range(1, 100, ErrorMessage = "OUTBOX_MAX_ATTEMPTS must be between 1 and 100.")]
+    public int OutboxMaxAttempts { get; set; } = 8;
+
+    /// <summary>The wait after an event's first failed delivery; it doubles with each further failure.</summary>
+    [ConfigurationKeyName("OUTBOX_RETRY_BACKOFF_MS")]
+    [Range(10, 600_000, ErrorMessage = "OUTBOX_RETRY_BACKOFF_MS must be between 10 and 600000.")]
+    public int OutboxRetryBackoffMs { get; set; } = 1000;
+
     [ConfigurationKeyName("CORS_ALLOWED_ORIGINS")]
     public string CorsAllowedOrigins { get; set; } = "https://www.vantage.com,https://staging.vantage.com";
 

@@ -79,5 +79,6 @@ public interface IOrderStore
 [JsonSerializable(typeof(IReadOnlyList<OrderLine>))]
 [JsonSerializable(typeof(ShippingAddress))]
 [JsonSerializable(typeof(OrderView))]
+[JsonSerializable(typeof(OrderCompletedEvent))]
 [JsonSerializable(typeof(IReadOnlyList<OrderView>))]
 internal sealed partial class OrdersJson : JsonSerializerContext;

@@ -7,7 +7,7 @@ using Dapper;
 namespace CheckoutService.Orders;
 
 /// <summary>Orders in SQLite or PostgreSQL through the same portable SQL.</summary>
-internal sealed class SqlOrderStore(Database database) : IOrderStore
+internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderStore
 {
     private const string Columns =
         "order_id, cart_id, session_id, email, confirmation_token_hash, status, total_cents, currency, lines, " +
@@ -27,6 +27,7 @@ internal sealed class SqlOrderStore(Database database) : IOrderStore
                 OrderRow.From(order, database), transaction, cancellationToken: cancellationToken));
             await AppendHistoryAsync(connection, transaction,
                 new OrderStatusChange("placed:" + order.OrderId, order.OrderId, order.Status, "placed", order.CreatedAt), cancellationToken);
+            await outbox.AddAsync(connection, transaction, OrderCompletedEvent.Of(order), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return true;
         }

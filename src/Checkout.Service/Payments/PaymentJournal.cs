@@ -42,6 +42,16 @@ public sealed class PaymentJournal(Database database)
         return [.. rows.Select(r => new JournalEntry(r.IdempotencyKey, r.CartId, r.AmountCents, Database.ReadTime(r.StartedAt)))];
     }
 
+    /// <summary>Every purchase of a cart, oldest first, with how it ended (null while open).</summary>
+    public async Task<IReadOnlyList<(JournalEntry Entry, string? Outcome)>> ForCartAsync(string cartId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string IdempotencyKey, string CartId, long AmountCents, object StartedAt, string? Outcome)>(new CommandDefinition(
+            "SELECT idempotency_key, cart_id, amount_cents, started_at, outcome FROM payment_journal WHERE cart_id = @cartId ORDER BY started_at",
+            new { cartId }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => (new JournalEntry(r.IdempotencyKey, r.CartId, r.AmountCents, Database.ReadTime(r.StartedAt)), r.Outcome))];
+    }
+
     public async Task<string?> OutcomeAsync(string idempotencyKey, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -144,7 +144,9 @@ public sealed class Database : IAsyncDisposable
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> SqliteGates = new(StringComparer.Ordinal);
 
     /// <summary>Column types that the two engines spell differently.</summary>
-    public string Dialect(string sql) => sql.Replace("{{timestamptz}}", Kind == DatabaseKind.PostgreSql ? "TIMESTAMPTZ" : "TEXT", StringComparison.Ordinal);
+    public string Dialect(string sql) => sql
+        .Replace("{{timestamptz}}", Kind == DatabaseKind.PostgreSql ? "TIMESTAMPTZ" : "TEXT", StringComparison.Ordinal)
+        .Replace("{{identity}}", Kind == DatabaseKind.PostgreSql ? "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT", StringComparison.Ordinal);
 
     private static Database Sqlite(string path)
     {

@@ -32,13 +32,40 @@ public interface IExpiringTable<T> where T : class
     /// decision atomically. <paramref name="decide"/> may run more than once, so it must not have side effects.
     /// </summary>
     Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken);
+
+    /// <summary>The entry even past its expiry, while the table still keeps it (its <c>keepAfterExpiry</c>); null once it is gone.</summary>
+    Task<Entry<T>?> PeekAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the key whatever it holds: for records whose last use is over.</summary>
+    Task PurgeAsync(string key, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// When each member of a set falls due: a sorted set on Redis (score = due time in Unix ms), its
+/// twin in process. Polled, never notified: Redis keyspace notifications are lost when nobody listens.
+/// </summary>
+public interface IExpiryIndex
+{
+    /// <summary>Records that <paramref name="member"/> falls due at <paramref name="at"/>; only ever moves it later, so a slow writer cannot pull it back.</summary>
+    Task ScheduleAsync(string member, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>The members due at <paramref name="now"/>, earliest first, with the time each is scheduled for.</summary>
+    Task<IReadOnlyList<(string Member, DateTimeOffset At)>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Removes <paramref name="member"/> only if it is still scheduled at <paramref name="at"/>: one rescheduled meanwhile stays.</summary>
+    Task<bool> RemoveAsync(string member, DateTimeOffset at, CancellationToken cancellationToken);
 }
 
 /// <summary>Makes the tables: in process by default, on Redis when <c>REDIS_URL</c> is set.</summary>
 public interface IExpiringTables
 {
     /// <param name="keyPrefix">Prepended to every key, so each kind of record has its own namespace.</param>
-    IExpiringTable<T> Open<T>(string keyPrefix, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> json) where T : class;
+    /// <param name="json">How a value is stored.</param>
+    /// <param name="keepAfterExpiry">How long an expired entry stays readable with <see cref="IExpiringTable{T}.PeekAsync"/>, for work that follows expiry.</param>
+    IExpiringTable<T> Open<T>(string keyPrefix, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> json, TimeSpan keepAfterExpiry = default) where T : class;
+
+    /// <summary>An expiry index under one key.</summary>
+    IExpiryIndex OpenIndex(string key);
 }
 
 /// <summary>A writer kept losing the compare-and-set to other writers of the same key.</summary>

@@ -8,11 +8,29 @@ namespace CheckoutService.Storage;
 /// read-decide-write is atomic, as the compare-and-set script is on Redis. A new key needs room
 /// under the tables' shared cap (<see cref="InMemoryTables"/>).
 /// </summary>
-internal sealed class InMemoryTable<T>(InMemoryTables capacity, TimeProvider time) : IExpiringTable<T>, IExpiringStore where T : class
+internal sealed class InMemoryTable<T>(InMemoryTables capacity, TimeProvider time, TimeSpan keepAfterExpiry) : IExpiringTable<T>, IExpiringStore where T : class
 {
     private readonly ConcurrentDictionary<string, Slot> _slots = new(StringComparer.Ordinal);
 
     public Task<Entry<T>?> GetAsync(string key, CancellationToken cancellationToken) => Task.FromResult(Get(key));
+
+    public Task<Entry<T>?> PeekAsync(string key, CancellationToken cancellationToken) =>
+        Task.FromResult(_slots.TryGetValue(key, out var slot) && slot.Current is { } entry && !IsGone(entry) ? entry : null);
+
+    public Task PurgeAsync(string key, CancellationToken cancellationToken)
+    {
+        if (_slots.TryGetValue(key, out var slot))
+        {
+            lock (slot)
+            {
+                if (!slot.Removed)
+                {
+                    Remove(key, slot);
+                }
+            }
+        }
+        return Task.CompletedTask;
+    }
 
     public Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken)
     {
@@ -34,7 +52,7 @@ internal sealed class InMemoryTable<T>(InMemoryTables capacity, TimeProvider tim
                     slot.Current = new Entry<T>(decision.NewValue, decision.NewExpiry);
                     return Task.FromResult(decision.Result);
                 }
-                if (decision.Delete || live is null)
+                if (decision.Delete || slot.Current is null || IsGone(slot.Current))
                 {
                     Remove(key, slot);
                 }
@@ -53,15 +71,14 @@ internal sealed class InMemoryTable<T>(InMemoryTables capacity, TimeProvider tim
         }
     }
 
-    /// <summary>Drops expired entries, so the embedded mode does not grow without bound.</summary>
+    /// <summary>Drops expired entries (once past their keep-after-expiry), so the embedded mode does not grow without bound.</summary>
     public void RemoveExpired()
     {
-        var now = time.GetUtcNow();
         foreach (var (key, slot) in _slots)
         {
             lock (slot)
             {
-                if (!slot.Removed && (slot.Current is null || slot.Current.ExpiresAt <= now))
+                if (!slot.Removed && (slot.Current is null || IsGone(slot.Current)))
                 {
                     Remove(key, slot);
                 }
@@ -72,6 +89,8 @@ internal sealed class InMemoryTable<T>(InMemoryTables capacity, TimeProvider tim
     private Entry<T>? Get(string key) => _slots.TryGetValue(key, out var slot) ? Live(slot) : null;
 
     private Entry<T>? Live(Slot slot) => slot.Current is { } entry && entry.ExpiresAt > time.GetUtcNow() ? entry : null;
+
+    private bool IsGone(Entry<T> entry) => entry.ExpiresAt + keepAfterExpiry <= time.GetUtcNow();
 
     private void Remove(string key, Slot slot)
     {
@@ -103,6 +122,7 @@ internal sealed class InMemoryTables(TimeProvider time, long maxEntries) : IExpi
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentBag<IExpiringStore> _tables = [];
+    private readonly ConcurrentDictionary<string, InMemoryExpiryIndex> _indexes = new(StringComparer.Ordinal);
     private readonly Lock _sweepGate = new();
     private long _entries;
     private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
@@ -114,12 +134,14 @@ internal sealed class InMemoryTables(TimeProvider time, long maxEntries) : IExpi
 
     public long MaxEntries => maxEntries;
 
-    public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json) where T : class
+    public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json, TimeSpan keepAfterExpiry = default) where T : class
     {
-        var table = new InMemoryTable<T>(this, time);
+        var table = new InMemoryTable<T>(this, time, keepAfterExpiry);
         _tables.Add(table);
         return table;
     }
+
+    public IExpiryIndex OpenIndex(string key) => _indexes.GetOrAdd(key, _ => new InMemoryExpiryIndex(this));
 
     public bool TryReserve()
     {
@@ -147,6 +169,60 @@ internal sealed class InMemoryTables(TimeProvider time, long maxEntries) : IExpi
             {
                 table.RemoveExpired();
             }
+        }
+    }
+}
+
+/// <summary>The embedded twin of the Redis sorted set: members ordered by due time, under one lock, counted against the shared cap.</summary>
+internal sealed class InMemoryExpiryIndex(InMemoryTables capacity) : IExpiryIndex
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, DateTimeOffset> _due = new(StringComparer.Ordinal);
+    private readonly SortedSet<(DateTimeOffset At, string Member)> _byTime = [];
+
+    public Task ScheduleAsync(string member, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_due.TryGetValue(member, out var current))
+            {
+                if (at <= current)
+                {
+                    return Task.CompletedTask;
+                }
+                _byTime.Remove((current, member));
+            }
+            else if (!capacity.TryReserve())
+            {
+                throw new StoreFullException();
+            }
+            _due[member] = at;
+            _byTime.Add((at, member));
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<(string Member, DateTimeOffset At)>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<(string, DateTimeOffset)>>(
+                [.. _byTime.TakeWhile(e => e.At <= now).Take(limit).Select(e => (e.Member, e.At))]);
+        }
+    }
+
+    public Task<bool> RemoveAsync(string member, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_due.TryGetValue(member, out var current) || current != at)
+            {
+                return Task.FromResult(false);
+            }
+            _due.Remove(member);
+            _byTime.Remove((current, member));
+            capacity.Release();
+            return Task.FromResult(true);
         }
     }
 }

@@ -13,14 +13,16 @@ namespace CheckoutService.Storage;
 /// compare-and-set script that writes only if the version is still the one read; a loser re-reads.
 /// Redis expires the key itself a little after <c>x</c>, so nothing is left behind.
 /// </summary>
-internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeInfo<T> json, TimeProvider time) : IExpiringTable<T>
+internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeInfo<T> json, TimeProvider time, TimeSpan keepAfterExpiry) : IExpiringTable<T>
     where T : class
 {
     /// <summary>Enough rounds for ten writers on one key to all get through (each round one wins).</summary>
     public const int MaxAttempts = 32;
 
     /// <summary>How long Redis keeps a key past its logical expiry, so clock skew between replicas cannot drop a live record.</summary>
-    private static readonly TimeSpan Grace = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan MinimumGrace = TimeSpan.FromMinutes(1);
+
+    private readonly TimeSpan _grace = keepAfterExpiry > MinimumGrace ? keepAfterExpiry : MinimumGrace;
 
     private static readonly RedisValue[] Fields = ["v", "x", "d"];
 
@@ -51,6 +53,11 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
     public async Task<Entry<T>?> GetAsync(string key, CancellationToken cancellationToken) =>
         (await ReadAsync(keyPrefix + key)).Entry;
 
+    public async Task<Entry<T>?> PeekAsync(string key, CancellationToken cancellationToken) =>
+        (await ReadAsync(keyPrefix + key, includeExpired: true)).Entry;
+
+    public Task PurgeAsync(string key, CancellationToken cancellationToken) => redis.KeyDeleteAsync(keyPrefix + key);
+
     public async Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(decide);
@@ -63,7 +70,7 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
             if (decision.NewValue is { } value)
             {
                 var now = time.GetUtcNow();
-                var ttl = decision.NewExpiry - now + Grace;
+                var ttl = decision.NewExpiry - now + _grace;
                 var written = (int)await redis.ScriptEvaluateAsync(CompareAndSet, [redisKey],
                 [
                     entry is null ? "" : version,
@@ -93,7 +100,7 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
         throw new StoreContentionException(key);
     }
 
-    private async Task<(Entry<T>? Entry, RedisValue Version)> ReadAsync(RedisKey key)
+    private async Task<(Entry<T>? Entry, RedisValue Version)> ReadAsync(RedisKey key, bool includeExpired = false)
     {
         var fields = await redis.HashGetAsync(key, Fields);
         if (fields[2].IsNull || !long.TryParse((string?)fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var expiresMs))
@@ -101,7 +108,7 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
             return (null, RedisValue.Null);
         }
         var expiresAt = DateTimeOffset.FromUnixTimeMilliseconds(expiresMs);
-        if (expiresAt <= time.GetUtcNow())
+        if (expiresAt <= time.GetUtcNow() && !includeExpired)
         {
             return (null, fields[0]);
         }
@@ -112,6 +119,30 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
 /// <summary>The tables on one Redis connection.</summary>
 internal sealed class RedisTables(IConnectionMultiplexer redis, TimeProvider time) : IExpiringTables
 {
-    public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json) where T : class =>
-        new RedisTable<T>(redis.GetDatabase(), keyPrefix, json, time);
+    public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json, TimeSpan keepAfterExpiry = default) where T : class =>
+        new RedisTable<T>(redis.GetDatabase(), keyPrefix, json, time, keepAfterExpiry);
+
+    public IExpiryIndex OpenIndex(string key) => new RedisExpiryIndex(redis.GetDatabase(), key);
+}
+
+/// <summary>An <see cref="IExpiryIndex"/> as one Redis sorted set, scored by due time in Unix ms.</summary>
+internal sealed class RedisExpiryIndex(IDatabase redis, RedisKey key) : IExpiryIndex
+{
+    private const string RemoveIfScore = """
+        local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+        if score and tonumber(score) == tonumber(ARGV[2]) then
+          return redis.call('ZREM', KEYS[1], ARGV[1])
+        end
+        return 0
+        """;
+
+    public Task ScheduleAsync(string member, DateTimeOffset at, CancellationToken cancellationToken) =>
+        redis.SortedSetAddAsync(key, member, at.ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan);
+
+    public async Task<IReadOnlyList<(string Member, DateTimeOffset At)>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        [.. (await redis.SortedSetRangeByScoreWithScoresAsync(key, double.NegativeInfinity, now.ToUnixTimeMilliseconds(), take: limit))
+            .Select(e => ((string)e.Element!, DateTimeOffset.FromUnixTimeMilliseconds((long)e.Score)))];
+
+    public async Task<bool> RemoveAsync(string member, DateTimeOffset at, CancellationToken cancellationToken) =>
+        (int)await redis.ScriptEvaluateAsync(RemoveIfScore, [key], [member, at.ToUnixTimeMilliseconds()]) == 1;
 }

@@ -42,7 +42,7 @@ internal static class StorageRegistration
         services.AddOptions<CheckoutSettings>()
             .Validate(s => Database.IsValidUrl(s.DatabaseUrl), "DATABASE_URL must be a postgres:// URL, an Npgsql connection string or sqlite:PATH.");
         services.AddSingleton(sp => Database.FromUrl(Settings(sp).DatabaseUrl));
-        services.AddSingleton<PendingEvents>();
+        services.AddSingleton<Outbox>();
         services.AddHostedService<MigrateOnStart>();
         services.AddSingleton(sp => new RuntimeMode("database", sp.GetRequiredService<Database>().Kind == DatabaseKind.PostgreSql ? "postgresql" : "sqlite"));
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
