@@ -20,16 +20,18 @@ public sealed class ReplicaTests(RedisServers redis, PostgresServer postgres) : 
     {
         _gateway = await EmbeddedGatewaySimulator.StartAsync();
         var database = await postgres.CreateDatabaseAsync();
-        (_a, _b) = (Replica(database), Replica(database));
+        // A Redis of their own: the sessions' expiry index is one key, which other tests' replicas would sweep.
+        var shared = (await redis.StartStandaloneAsync()).Url;
+        (_a, _b) = (Replica(database, shared), Replica(database, shared));
     }
 
     /// <summary>Both replicas read one fake clock standing mid-minute, so a rate-limit window never turns over mid-test.</summary>
     private readonly FakeTimeProvider _clock = new(CheckoutApp.TraceMorning);
 
-    private CheckoutApp Replica(string database)
+    private CheckoutApp Replica(string database, string redisUrl)
     {
         var app = new CheckoutApp { Clock = _clock };
-        app.Settings["REDIS_URL"] = redis.Standalone.Url;
+        app.Settings["REDIS_URL"] = redisUrl;
         app.Settings["DATABASE_URL"] = database;
         app.Settings["PAYMENT_GATEWAY_URL"] = _gateway.BaseAddress.ToString();
         app.Settings["RATE_LIMIT_CHECKOUT_PER_MINUTE"] = "5";

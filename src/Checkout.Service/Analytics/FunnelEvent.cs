@@ -36,7 +36,7 @@ public static partial class FunnelEvent
     {
         ArgumentNullException.ThrowIfNull(sent);
         var name = (string)sent["name"]!;
-        var clean = new JsonObject { ["event_id"] = eventId, ["name"] = name, ["received_at"] = receivedAt.ToString("O") };
+        var clean = new JsonObject { ["event_id"] = eventId, ["name"] = name, ["received_at"] = receivedAt.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture) };
         foreach (var property in Schemas[name])
         {
             if (sent[property] is JsonValue value && value.TryGetValue<string>(out var text) && IsAllowed(property, text))

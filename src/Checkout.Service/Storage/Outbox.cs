@@ -74,11 +74,11 @@ public sealed class Outbox(Database database)
             return;
         }
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // One statement for the batch, not one round trip per event: an array on PostgreSQL, a list Dapper expands on SQLite.
+        var match = database.Kind == DatabaseKind.PostgreSql ? "seq = ANY(@Seqs)" : "seq IN @Seqs";
         await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE outbox SET sent_at = @At, last_error = NULL WHERE seq = @Seq",
-            seqs.Select(seq => new { Seq = seq, At = database.Time(at) }), transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
+            $"UPDATE outbox SET sent_at = @At, last_error = NULL WHERE {match}",
+            new { Seqs = seqs.ToArray(), At = database.Time(at) }, cancellationToken: cancellationToken));
     }
 
     /// <summary>

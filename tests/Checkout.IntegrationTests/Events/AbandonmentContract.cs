@@ -26,22 +26,27 @@ public abstract class AbandonmentContract : IAsyncLifetime
     private readonly List<CheckoutApp> _apps = [];
     private CheckoutApp _app = null!;
 
-    /// <summary>REDIS_URL for the shared-state kind under test; null for the in-process store.</summary>
-    protected abstract string? RedisUrl { get; }
+    private string? _redisUrl;
+
+    /// <summary>
+    /// REDIS_URL for the shared-state kind under test (a server of its own: the expiry index is one
+    /// key, and other tests' replicas would sweep these sessions); null for the in-process store.
+    /// </summary>
+    protected abstract Task<string?> RedisUrlAsync();
 
     private CheckoutApp Replica()
     {
         var app = new CheckoutApp { Clock = _clock };
         app.Settings["DATABASE_URL"] = _database;
-        app.Settings["REDIS_URL"] = RedisUrl;
+        app.Settings["REDIS_URL"] = _redisUrl;
         _apps.Add(app);
         return app;
     }
 
-    public ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
+        _redisUrl = await RedisUrlAsync();
         _app = Replica();
-        return ValueTask.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()
@@ -164,10 +169,10 @@ public abstract class AbandonmentContract : IAsyncLifetime
 
 public sealed class InMemoryAbandonmentTests : AbandonmentContract
 {
-    protected override string? RedisUrl => null;
+    protected override Task<string?> RedisUrlAsync() => Task.FromResult<string?>(null);
 }
 
 public sealed class RedisAbandonmentTests(RedisServers redis) : AbandonmentContract
 {
-    protected override string? RedisUrl => redis.Standalone.Url;
+    protected override async Task<string?> RedisUrlAsync() => (await redis.StartStandaloneAsync()).Url;
 }

@@ -158,6 +158,42 @@ public sealed class OutboxRelayTests(KafkaMockCluster kafka, PostgresServer post
     }
 
     [Fact]
+    public async Task TenThousandEvents_AllReachKafka_InOrderPerKey_AndTheRateIsReported()
+    {
+        const int count = 10_000;
+        var database = await postgres.CreateDatabaseAsync();
+        var writer = App(database, new ScriptedPublisher { Down = true }, new FakeTimeProvider(CheckoutApp.TraceMorning));
+        var outbox = writer.Services.GetRequiredService<Outbox>();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var keys = Enumerable.Range(0, 50).Select(i => $"cart_tput{run}{i}").ToList();
+        await using (var connection = await writer.Services.GetRequiredService<Database>().OpenAsync(CancellationToken.None))
+        await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
+        {
+            for (var i = 0; i < count; i++)
+            {
+                await outbox.AddAsync(connection, transaction, Event(keys[i % keys.Count], $$"""{"n":{{i}}}"""), CancellationToken.None);
+            }
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+
+        var relaying = App(database);
+        var started = TimeProvider.System.GetTimestamp();
+        var relayOutbox = relaying.Services.GetRequiredService<Outbox>();
+        Assert.True(await Eventually.TrueAsync(async () => (await relayOutbox.BacklogAsync(CancellationToken.None)).Pending == 0, TimeSpan.FromSeconds(120)));
+        var elapsed = TimeProvider.System.GetElapsedTime(started);
+
+        var mine = keys.ToHashSet(StringComparer.Ordinal);
+        var delivered = await kafka.ReadUntilAsync("checkout.analytics", m => mine.Contains(m.Message.Key), count, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        Assert.Equal(count, delivered.Count);
+        Assert.All(delivered.GroupBy(m => m.Message.Key), perKey =>
+        {
+            var order = perKey.Select(m => (int)JsonNode.Parse(m.Message.Value)!["n"]!).ToList();
+            Assert.Equal(order.Order(), order);
+        });
+        TestContext.Current.TestOutputHelper?.WriteLine($"outbox relay: {count} events to Kafka in {elapsed.TotalSeconds:F1} s, {count / elapsed.TotalSeconds:F0} events/s");
+    }
+
+    [Fact]
     public async Task EventsTail_PrintsTheOutboxAsJsonLines()
     {
         var app = App(publisher: new ScriptedPublisher { Down = true }, clock: new FakeTimeProvider(CheckoutApp.TraceMorning));
