@@ -108,6 +108,12 @@ public sealed class StoreFailsAfterPaymentTests : IAsyncDisposable
                 store.ThrowIfFailing();
                 return inner.RemoveAsync(member, at, cancellationToken);
             }
+
+            public Task<long> CountAsync(CancellationToken cancellationToken)
+            {
+                store.ThrowIfFailing();
+                return inner.CountAsync(cancellationToken);
+            }
         }
 
         private sealed class Table<T>(IExpiringTable<T> inner, StoreSwitch store) : IExpiringTable<T> where T : class

@@ -7,6 +7,7 @@ using CheckoutService.Payments;
 using CheckoutService.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Prometheus;
 
 namespace CheckoutService.Checkout;
 
@@ -25,6 +26,7 @@ public sealed partial class PlaceOrder(
     IOrderStore orders,
     TimeProvider time,
     IOptions<CheckoutSettings> settings,
+    CheckoutMetrics metrics,
     ILogger<PlaceOrder> logger)
 {
     /// <summary>How long a claim freezes the cart: longer than any checkout may run, short enough that a crash does not freeze it for good.</summary>
@@ -38,6 +40,8 @@ public sealed partial class PlaceOrder(
         ArgumentNullException.ThrowIfNull(request);
         using var span = CheckoutTelemetry.Source.StartActivity(CheckoutTelemetry.CompleteSpan);
         span?.SetTag(CheckoutTelemetry.CartId, request.CartId);
+        var started = time.GetTimestamp();
+        using var inFlight = metrics.CheckoutsInFlight.TrackInProgress();
         try
         {
             var result = await PlaceAsync(request, sessionToken, requestId, cancellationToken);
@@ -48,12 +52,19 @@ public sealed partial class PlaceOrder(
             else if (result.Result is Created<CheckoutResponse>)
             {
                 span?.SetStatus(ActivityStatusCode.Ok);
+                metrics.CheckoutCompleted.WithLabels(CheckoutMetrics.GuestV2, metrics.Region).Inc();
+                metrics.CheckoutCompletionDuration.WithLabels(CheckoutMetrics.GuestV2).Observe(time.GetElapsedTime(started).TotalSeconds);
+            }
+            if (result.Result is ApiError error)
+            {
+                metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, error.Code).Inc();
             }
             return result;
         }
         catch (Exception e)
         {
             span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
+            metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, "INTERNAL_ERROR").Inc();
             throw;
         }
     }

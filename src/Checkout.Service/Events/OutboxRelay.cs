@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using CheckoutService.Observability;
 using CheckoutService.Storage;
 using Microsoft.Extensions.Options;
@@ -26,13 +25,12 @@ public sealed partial class OutboxRelay : PeriodicWork
     private readonly Database _database;
     private readonly CheckoutSettings _settings;
     private readonly ILogger<OutboxRelay> _logger;
-    private long _pending;
-    private double _lagSeconds;
+    private readonly CheckoutMetrics _metrics;
     private DateTimeOffset _lastCleanup = DateTimeOffset.MinValue;
 
     public OutboxRelay(
         Outbox outbox, IEventPublisher publisher, Database database, TimeProvider time, IOptions<CheckoutSettings> settings,
-        IMeterFactory meters, ILogger<OutboxRelay> logger)
+        CheckoutMetrics metrics, ILogger<OutboxRelay> logger)
         : base(time, logger)
     {
         _outbox = outbox;
@@ -40,11 +38,7 @@ public sealed partial class OutboxRelay : PeriodicWork
         _database = database;
         _settings = settings.Value;
         _logger = logger;
-        var meter = meters.Create(CheckoutTelemetry.SourceName);
-        meter.CreateObservableGauge("outbox_pending_events", () => Interlocked.Read(ref _pending),
-            description: "Events in the outbox not yet acknowledged by the broker (parked ones excluded)");
-        meter.CreateObservableGauge("outbox_lag_seconds", () => Volatile.Read(ref _lagSeconds), unit: "s",
-            description: "Age of the oldest event not yet acknowledged by the broker");
+        _metrics = metrics;
     }
 
     protected override TimeSpan Interval => TimeSpan.FromMilliseconds(250);
@@ -113,8 +107,8 @@ public sealed partial class OutboxRelay : PeriodicWork
     {
         var now = Time.GetUtcNow();
         var (pending, oldest) = await _outbox.BacklogAsync(cancellationToken);
-        Interlocked.Exchange(ref _pending, pending);
-        Volatile.Write(ref _lagSeconds, oldest is { } at ? Math.Max(0, (now - at).TotalSeconds) : 0);
+        _metrics.OutboxPending.Set(pending);
+        _metrics.OutboxLag.Set(oldest is { } at ? Math.Max(0, (now - at).TotalSeconds) : 0);
         if (now - _lastCleanup > TimeSpan.FromHours(1))
         {
             _lastCleanup = now;

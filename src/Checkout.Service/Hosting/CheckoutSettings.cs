@@ -116,6 +116,40 @@ public sealed class CheckoutSettings
     [Range(10, 600_000, ErrorMessage = "OUTBOX_RETRY_BACKOFF_MS must be between 10 and 600000.")]
     public int OutboxRetryBackoffMs { get; set; } = 1000;
 
+    /// <summary>Where Prometheus scrapes <c>/metrics</c> (its own listener, off the API's port); <c>off</c> turns it off.</summary>
+    [ConfigurationKeyName("METRICS_URL")]
+    public string MetricsUrl { get; set; } = "http://127.0.0.1:9090";
+
+    /// <summary>The <c>cluster</c> label of the Redis metrics, as the dashboards name the sessions' Redis.</summary>
+    [ConfigurationKeyName("REDIS_METRICS_CLUSTER")]
+    public string RedisMetricsCluster { get; set; } = "checkout-sessions-prod";
+
+    /// <summary>The region this replica serves, for the flag's targeting (an edge header, when trusted, says it per request).</summary>
+    [ConfigurationKeyName("REGION")]
+    public string Region { get; set; } = "local";
+
+    /// <summary>A header the edge (CDN, Kong) sets with the visitor's region; believed only from <c>TRUSTED_PROXIES</c>.</summary>
+    [ConfigurationKeyName("REGION_HEADER")]
+    public string? RegionHeader { get; set; }
+
+    /// <summary>Where visitors outside guest checkout v2 go: the existing checkout.</summary>
+    [ConfigurationKeyName("LEGACY_CHECKOUT_URL")]
+    public string LegacyCheckoutUrl { get; set; } = "https://www.vantage.com/checkout";
+
+    /// <summary>The flag's starting targeting until an operator changes it at run time: the share of visitors' buckets in guest v2.</summary>
+    [ConfigurationKeyName("GUEST_CHECKOUT_V2_PERCENT")]
+    [Range(0, 100, ErrorMessage = "GUEST_CHECKOUT_V2_PERCENT must be between 0 and 100.")]
+    public int GuestCheckoutV2Percent { get; set; } = 100;
+
+    /// <summary>The flag's starting regions (comma-separated), or <c>*</c> for every region.</summary>
+    [ConfigurationKeyName("GUEST_CHECKOUT_V2_REGIONS")]
+    public string GuestCheckoutV2Regions { get; set; } = "*";
+
+    /// <summary>On SIGTERM: how long /healthz says not-ready while in-flight checkouts finish, before the host stops.</summary>
+    [ConfigurationKeyName("SHUTDOWN_DRAIN_SECONDS")]
+    [Range(0, 300, ErrorMessage = "SHUTDOWN_DRAIN_SECONDS must be between 0 and 300.")]
+    public int ShutdownDrainSeconds { get; set; } = 20;
+
     [ConfigurationKeyName("CORS_ALLOWED_ORIGINS")]
     public string CorsAllowedOrigins { get; set; } = "https://www.vantage.com,https://staging.vantage.com";
 

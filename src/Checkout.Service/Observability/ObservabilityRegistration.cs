@@ -7,9 +7,9 @@ namespace CheckoutService.Observability;
 public static class ObservabilityRegistration
 {
     /// <summary>
-    /// Structured JSON logs with redaction on at every level, and OpenTelemetry traces (every
-    /// checkout sampled) exported over OTLP when
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+    /// Structured JSON logs with redaction on at every level, OpenTelemetry traces (every
+    /// checkout sampled) exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and
+    /// Prometheus metrics on <c>METRICS_URL</c>.
     /// </summary>
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
@@ -44,6 +44,9 @@ public static class ObservabilityRegistration
                     traces.AddOtlpExporter();
                 }
             });
+        builder.Services.AddSingleton<CheckoutMetrics>();
+        builder.Services.AddSingleton<MetricsEndpoint>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricsEndpoint>());
         return builder;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CheckoutService.Observability;
 using CheckoutService.Storage;
 using StackExchange.Redis;
 
@@ -35,7 +36,7 @@ public sealed record HitCount(long Count);
 internal sealed partial class RateLimitsJson : JsonSerializerContext;
 
 /// <summary>INCR and, on the window's first hit, PEXPIRE, in one script on one key.</summary>
-internal sealed class RedisRateLimitCounters(IConnectionMultiplexer redis) : IRateLimitCounters
+internal sealed class RedisRateLimitCounters(IConnectionMultiplexer redis, CheckoutMetrics? metrics = null) : IRateLimitCounters
 {
     private const string Hit = """
         local count = redis.call('INCR', KEYS[1])
@@ -44,5 +45,5 @@ internal sealed class RedisRateLimitCounters(IConnectionMultiplexer redis) : IRa
         """;
 
     public async Task<long> HitAsync(string key, TimeSpan window, CancellationToken cancellationToken) =>
-        (long)await redis.GetDatabase().ScriptEvaluateAsync(Hit, ["rl:" + key], [(long)window.TotalMilliseconds]);
+        (long)await RedisCommandTiming.Timed(metrics, "incr", () => redis.GetDatabase().ScriptEvaluateAsync(Hit, ["rl:" + key], [(long)window.TotalMilliseconds]));
 }

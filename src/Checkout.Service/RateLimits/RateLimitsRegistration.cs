@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using CheckoutService.Edge;
+using CheckoutService.Observability;
 using CheckoutService.Storage;
 using Microsoft.AspNetCore.RateLimiting;
 using StackExchange.Redis;
@@ -11,7 +12,7 @@ public static class RateLimitsRegistration
     public static IServiceCollection AddRateLimits(this IServiceCollection services)
     {
         services.AddSingleton<IRateLimitCounters>(sp => StorageRegistration.UsesRedis(sp)
-            ? new RedisRateLimitCounters(sp.GetRequiredService<IConnectionMultiplexer>())
+            ? new RedisRateLimitCounters(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<CheckoutMetrics>())
             : new InMemoryRateLimitCounters(sp.GetRequiredService<InMemoryTables>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SharedRateLimiter>();
         services.AddRateLimiter(_ => { });

@@ -11,7 +11,7 @@ namespace CheckoutService.Sessions;
 /// read-modify-write that renews its TTL. Other capabilities ask for a step; none rewrites a session.
 /// </summary>
 public sealed partial class GuestSessions(
-    SessionStore store, TimeProvider time, IOptions<CheckoutSettings> settings, ILogger<GuestSessions> logger, ICartOrders? orders = null)
+    SessionStore store, TimeProvider time, IOptions<CheckoutSettings> settings, CheckoutMetrics metrics, ILogger<GuestSessions> logger, ICartOrders? orders = null)
 {
     private static readonly byte[] NoHash = new byte[32];
 
@@ -98,6 +98,7 @@ public sealed partial class GuestSessions(
         var (token, hash) = SessionTokens.Issue(sessionId);
         var session = new GuestSession(sessionId, cartId, email, hash, snapshot, shippingAddress, paymentMethodId, null, now, now, status, 1);
         await store.CreateAsync(session, Ttl, cancellationToken);
+        metrics.CheckoutStarted.WithLabels(CheckoutMetrics.GuestV2, metrics.Region).Inc();
         LogSessionStarted(logger, sessionId, cartId, email, token);
         return (session, token);
     }

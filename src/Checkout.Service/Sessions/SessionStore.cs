@@ -66,6 +66,9 @@ public sealed class SessionStore(IExpiringTables tables, TimeProvider time)
     public Task<IReadOnlyList<(string SessionId, DateTimeOffset At)>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
         _expiries.DueAsync(now, limit, cancellationToken);
 
+    /// <summary>Sessions in the expiry index: live, or expired and not yet swept.</summary>
+    public Task<long> CountAsync(CancellationToken cancellationToken) => _expiries.CountAsync(cancellationToken);
+
     /// <summary>The session even after it expired, while it is kept; null once it is gone.</summary>
     public async Task<StoredSession?> PeekAsync(string sessionId, CancellationToken cancellationToken) =>
         await _sessions.PeekAsync(sessionId, cancellationToken) is { } entry ? new StoredSession(entry.Value, entry.ExpiresAt) : null;

@@ -31,6 +31,7 @@ public static class SessionsApi
         services.AddApiJson(SessionsJson.Default);
         services.AddSingleton<SessionStore>();
         services.AddSingleton<GuestSessions>();
+        services.AddHostedService<SessionGauge>();
         return services;
     }
 

@@ -54,6 +54,9 @@ public interface IExpiryIndex
 
     /// <summary>Removes <paramref name="member"/> only if it is still scheduled at <paramref name="at"/>: one rescheduled meanwhile stays.</summary>
     Task<bool> RemoveAsync(string member, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>How many members the index holds, due or not.</summary>
+    Task<long> CountAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>Makes the tables: in process by default, on Redis when <c>REDIS_URL</c> is set.</summary>

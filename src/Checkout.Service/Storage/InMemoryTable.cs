@@ -211,6 +211,14 @@ internal sealed class InMemoryExpiryIndex(InMemoryTables capacity) : IExpiryInde
         }
     }
 
+    public Task<long> CountAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult((long)_due.Count);
+        }
+    }
+
     public Task<bool> RemoveAsync(string member, DateTimeOffset at, CancellationToken cancellationToken)
     {
         lock (_gate)

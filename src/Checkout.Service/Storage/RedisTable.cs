@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using CheckoutService.Observability;
 using StackExchange.Redis;
+using static CheckoutService.Storage.RedisCommandTiming;
 
 namespace CheckoutService.Storage;
 
@@ -13,7 +15,8 @@ namespace CheckoutService.Storage;
 /// compare-and-set script that writes only if the version is still the one read; a loser re-reads.
 /// Redis expires the key itself a little after <c>x</c>, so nothing is left behind.
 /// </summary>
-internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeInfo<T> json, TimeProvider time, TimeSpan keepAfterExpiry) : IExpiringTable<T>
+internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeInfo<T> json, TimeProvider time, TimeSpan keepAfterExpiry, CheckoutMetrics? metrics)
+    : IExpiringTable<T>
     where T : class
 {
     /// <summary>Enough rounds for ten writers on one key to all get through (each round one wins).</summary>
@@ -56,7 +59,7 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
     public async Task<Entry<T>?> PeekAsync(string key, CancellationToken cancellationToken) =>
         (await ReadAsync(keyPrefix + key, includeExpired: true)).Entry;
 
-    public Task PurgeAsync(string key, CancellationToken cancellationToken) => redis.KeyDeleteAsync(keyPrefix + key);
+    public Task PurgeAsync(string key, CancellationToken cancellationToken) => Timed(metrics, "del", () => redis.KeyDeleteAsync(keyPrefix + key));
 
     public async Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken)
     {
@@ -71,7 +74,7 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
             {
                 var now = time.GetUtcNow();
                 var ttl = decision.NewExpiry - now + _grace;
-                var written = (int)await redis.ScriptEvaluateAsync(CompareAndSet, [redisKey],
+                var written = (int)await Timed(metrics, "set", () => redis.ScriptEvaluateAsync(CompareAndSet, [redisKey],
                 [
                     entry is null ? "" : version,
                     now.ToUnixTimeMilliseconds(),
@@ -79,7 +82,7 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
                     decision.NewExpiry.ToUnixTimeMilliseconds(),
                     JsonSerializer.Serialize(value, json),
                     (long)Math.Max(1, ttl.TotalMilliseconds),
-                ]);
+                ]));
                 if (written == 1)
                 {
                     return decision.Result;
@@ -87,7 +90,7 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
             }
             else if (decision.Delete && entry is not null)
             {
-                if ((int)await redis.ScriptEvaluateAsync(CompareAndDelete, [redisKey], [version]) == 1)
+                if ((int)await Timed(metrics, "del", () => redis.ScriptEvaluateAsync(CompareAndDelete, [redisKey], [version])) == 1)
                 {
                     return decision.Result;
                 }
@@ -102,7 +105,7 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
 
     private async Task<(Entry<T>? Entry, RedisValue Version)> ReadAsync(RedisKey key, bool includeExpired = false)
     {
-        var fields = await redis.HashGetAsync(key, Fields);
+        var fields = await Timed(metrics, "get", () => redis.HashGetAsync(key, Fields));
         if (fields[2].IsNull || !long.TryParse((string?)fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var expiresMs))
         {
             return (null, RedisValue.Null);
@@ -116,17 +119,24 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
     }
 }
 
+internal static class RedisCommandTiming
+{
+    /// <summary>Times and counts a command when the host keeps metrics (tests building tables by hand may not).</summary>
+    public static Task<TResult> Timed<TResult>(CheckoutMetrics? metrics, string cmd, Func<Task<TResult>> command) =>
+        metrics is null ? command() : metrics.RedisAsync(cmd, command);
+}
+
 /// <summary>The tables on one Redis connection.</summary>
-internal sealed class RedisTables(IConnectionMultiplexer redis, TimeProvider time) : IExpiringTables
+internal sealed class RedisTables(IConnectionMultiplexer redis, TimeProvider time, CheckoutMetrics? metrics = null) : IExpiringTables
 {
     public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json, TimeSpan keepAfterExpiry = default) where T : class =>
-        new RedisTable<T>(redis.GetDatabase(), keyPrefix, json, time, keepAfterExpiry);
+        new RedisTable<T>(redis.GetDatabase(), keyPrefix, json, time, keepAfterExpiry, metrics);
 
-    public IExpiryIndex OpenIndex(string key) => new RedisExpiryIndex(redis.GetDatabase(), key);
+    public IExpiryIndex OpenIndex(string key) => new RedisExpiryIndex(redis.GetDatabase(), key, metrics);
 }
 
 /// <summary>An <see cref="IExpiryIndex"/> as one Redis sorted set, scored by due time in Unix ms.</summary>
-internal sealed class RedisExpiryIndex(IDatabase redis, RedisKey key) : IExpiryIndex
+internal sealed class RedisExpiryIndex(IDatabase redis, RedisKey key, CheckoutMetrics? metrics) : IExpiryIndex
 {
     private const string RemoveIfScore = """
         local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -137,12 +147,14 @@ internal sealed class RedisExpiryIndex(IDatabase redis, RedisKey key) : IExpiryI
         """;
 
     public Task ScheduleAsync(string member, DateTimeOffset at, CancellationToken cancellationToken) =>
-        redis.SortedSetAddAsync(key, member, at.ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan);
+        Timed(metrics, "zadd", () => redis.SortedSetAddAsync(key, member, at.ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan));
 
     public async Task<IReadOnlyList<(string Member, DateTimeOffset At)>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-        [.. (await redis.SortedSetRangeByScoreWithScoresAsync(key, double.NegativeInfinity, now.ToUnixTimeMilliseconds(), take: limit))
+        [.. (await Timed(metrics, "zrangebyscore", () => redis.SortedSetRangeByScoreWithScoresAsync(key, double.NegativeInfinity, now.ToUnixTimeMilliseconds(), take: limit)))
             .Select(e => ((string)e.Element!, DateTimeOffset.FromUnixTimeMilliseconds((long)e.Score)))];
 
     public async Task<bool> RemoveAsync(string member, DateTimeOffset at, CancellationToken cancellationToken) =>
-        (int)await redis.ScriptEvaluateAsync(RemoveIfScore, [key], [member, at.ToUnixTimeMilliseconds()]) == 1;
+        (int)await Timed(metrics, "zrem", () => redis.ScriptEvaluateAsync(RemoveIfScore, [key], [member, at.ToUnixTimeMilliseconds()])) == 1;
+
+    public async Task<long> CountAsync(CancellationToken cancellationToken) => await redis.SortedSetLengthAsync(key);
 }

@@ -20,8 +20,9 @@ internal static class StorageRegistration
         services.AddHostedService<InMemorySweeper>();
         services.AddSingleton<IConnectionMultiplexer>(sp => ConnectionMultiplexer.Connect(RedisConnection.Options(Settings(sp).RedisUrl!)));
         services.AddSingleton<IExpiringTables>(sp => UsesRedis(sp)
-            ? new RedisTables(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<TimeProvider>())
+            ? new RedisTables(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CheckoutMetrics>())
             : sp.GetRequiredService<InMemoryTables>());
+        services.AddHostedService<RedisStats>();
         services.AddExceptionHandler<StoreFailures>();
         services.AddSingleton(sp => new RuntimeMode("shared_state", UsesRedis(sp) ? "redis" : "in-process"));
         // Only a Redis that is in use has a check: in embedded mode there is nothing to call "redis".

@@ -1,9 +1,9 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using CheckoutService.Events;
 using CheckoutService.IntegrationTests.Infrastructure;
+using CheckoutService.Observability;
 using CheckoutService.Storage;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
@@ -115,7 +115,7 @@ public sealed class OutboxRelayTests(KafkaMockCluster kafka, PostgresServer post
         var app = App(publisher: broker, clock: clock, maxAttempts: 2);
         var relay = app.Services.GetRequiredService<OutboxRelay>();
         var outbox = app.Services.GetRequiredService<Outbox>();
-        using var lag = new GaugeReader("outbox_lag_seconds", app.Services.GetRequiredService<IMeterFactory>());
+        var lag = app.Services.GetRequiredService<CheckoutMetrics>().OutboxLag;
         var first = Event("cart_relay1") with { CreatedAt = clock.GetUtcNow() };
         await outbox.AddAsync(first, CancellationToken.None);
 
@@ -127,13 +127,13 @@ public sealed class OutboxRelayTests(KafkaMockCluster kafka, PostgresServer post
         }
         var waiting = Assert.Single(await outbox.UnsentAsync(clock.GetUtcNow(), 10, CancellationToken.None));
         Assert.Equal(0, waiting.Attempts);
-        Assert.Equal(42, lag.Read(), precision: 0);
+        Assert.Equal(42, lag.Value, precision: 0);
 
         broker.Down = false;
         Assert.Equal(1, await relay.RelayOnceAsync(CancellationToken.None));
         Assert.Empty(await outbox.UnsentAsync(clock.GetUtcNow(), 10, CancellationToken.None));
         Assert.Equal([first.EventId], broker.Acknowledged);
-        Assert.Equal(0, lag.Read());
+        Assert.Equal(0, lag.Value);
     }
 
     [Fact]
@@ -242,33 +242,4 @@ public sealed class OutboxRelayTests(KafkaMockCluster kafka, PostgresServer post
         }
     }
 
-    /// <summary>Reads one of the service's gauges as a metrics exporter would.</summary>
-    private sealed class GaugeReader : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private double _value = double.NaN;
-
-        /// <param name="name">The gauge.</param>
-        /// <param name="meters">The host's meter factory: other hosts in this process have gauges of the same name.</param>
-        public GaugeReader(string name, IMeterFactory meters)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Name == name && ReferenceEquals(instrument.Meter.Scope, meters))
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<double>((_, value, _, _) => _value = value);
-            _listener.Start();
-        }
-
-        public double Read()
-        {
-            _listener.RecordObservableInstruments();
-            return _value;
-        }
-
-        public void Dispose() => _listener.Dispose();
-    }
 }

@@ -25,6 +25,8 @@ public class CheckoutApp : WebApplicationFactory<Program>
         }
         // Retries still happen, 10/20/40 ms apart instead of 1/2/4 s; the resilience tests use a fake clock.
         Settings["PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS"] = "10";
+        // Many hosts share this process: none takes the metrics port unless a test asks for it (with port 0).
+        Settings["METRICS_URL"] = "off";
     }
 
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("checkout-tests-").FullName;

@@ -36,6 +36,7 @@ public sealed class ServiceProcess : IAsyncDisposable
                 ["ASPNETCORE_URLS"] = address.ToString(),
                 ["ASPNETCORE_ENVIRONMENT"] = "Development",
                 ["Logging__LogLevel__Default"] = "Warning",
+                ["METRICS_URL"] = "off",
             },
         };
         foreach (var (key, value) in settings)
