@@ -5,6 +5,7 @@ using CheckoutService.Carts;
 using CheckoutService.Checkout;
 using CheckoutService.Edge;
 using CheckoutService.Events;
+using CheckoutService.Flags;
 using CheckoutService.Idempotency;
 using CheckoutService.Observability;
 using CheckoutService.Orders;
@@ -38,6 +39,7 @@ builder.Services
     .AddSharedState()
     .AddDatabase()
     .AddEvents()
+    .AddFlags()
     .AddRateLimits()
     .AddCarts()
     .AddSessions()
@@ -53,8 +55,8 @@ try
 {
     await using var app = builder.Build();
 
-    // An operator's command (events tail) runs against the same settings and stores, then exits.
-    if (EventsTail.IsCommand(args))
+    // An operator's command (events tail, flags …) runs against the same settings and stores, then exits.
+    if (args is ["events" or "flags", ..])
     {
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
@@ -62,7 +64,10 @@ try
             e.Cancel = true;
             stop.Cancel();
         };
-        return await EventsTail.RunAsync(app.Services, args, Console.Out, stop.Token);
+        await Migrations.ApplyAsync(app.Services.GetRequiredService<Database>(), app.Services.GetRequiredService<TimeProvider>(), stop.Token);
+        return args[0] == "events"
+            ? await EventsTail.RunAsync(app.Services, args, Console.Out, stop.Token)
+            : await FlagsCommand.RunAsync(app.Services, args, Console.Out, stop.Token);
     }
 
     app.UseRequestIds();
@@ -73,6 +78,7 @@ try
     app.UseCors();
     app.UseRateLimiter();
     app.UseAntiforgery();
+    app.UseFlagGate();
     app.UseMiddleware<IdempotencyMiddleware>();
 
     app.MapCarts();
@@ -82,6 +88,7 @@ try
     app.MapWebhooks();
     app.MapAccounts();
     app.MapAnalytics();
+    app.MapFlags();
     app.MapHealth();
     app.MapApiDocs();
     app.MapPage();

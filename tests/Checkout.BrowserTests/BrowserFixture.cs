@@ -98,6 +98,7 @@ public sealed class ServiceHost(FakeTimeProvider? clock = null) : WebApplication
         builder.UseSetting("DATABASE_URL", "sqlite:" + Path.Combine(_data, "checkout.db"));
         builder.UseSetting("PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS", "10");
         builder.UseSetting("METRICS_URL", "off");
+        builder.UseSetting("SHUTDOWN_DRAIN_SECONDS", "0");
         foreach (var limit in (string[])["CHECKOUT", "SESSION_READS", "CART_CREATES", "SESSION_STARTS", "SESSION_WRITES", "ANALYTICS_EVENTS"])
         {
             builder.UseSetting($"RATE_LIMIT_{limit}_PER_MINUTE", "100000");

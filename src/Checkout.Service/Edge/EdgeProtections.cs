@@ -81,6 +81,26 @@ public static class EdgeProtections
         return app;
     }
 
+    /// <summary>
+    /// Whether the request came from a trusted proxy (<c>TRUSTED_PROXIES</c>), so a header the edge
+    /// sets, such as the visitor's region, can be believed. The forwarded-headers middleware keeps
+    /// the peer it replaced in <c>X-Original-For</c>.
+    /// </summary>
+    public static bool CameThroughTrustedProxy(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var options = context.RequestServices.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value;
+        var peer = context.Request.Headers["X-Original-For"] is [{ } original] && IPEndPoint.TryParse(original, out var endpoint)
+            ? endpoint.Address
+            : context.Connection.RemoteIpAddress;
+        if (peer is null)
+        {
+            return false;
+        }
+        peer = peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer;
+        return options.KnownProxies.Contains(peer) || options.KnownIPNetworks.Any(network => network.Contains(peer));
+    }
+
     /// <summary>Rejects a malformed TRUSTED_PROXIES at start-up instead of at the first request.</summary>
     private static bool AreValidProxies(string value) => Split(value).All(entry =>
         entry.Contains('/', StringComparison.Ordinal) ? System.Net.IPNetwork.TryParse(entry, out _) : IPAddress.TryParse(entry, out _));

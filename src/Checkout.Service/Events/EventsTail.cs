@@ -12,8 +12,6 @@ public static class EventsTail
 {
     public const int PageSize = 500;
 
-    public static bool IsCommand(string[] args) => args is ["events", ..];
-
     public static async Task<int> RunAsync(IServiceProvider services, string[] args, TextWriter output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -23,9 +21,7 @@ public static class EventsTail
             await output.WriteLineAsync("usage: events tail [--no-follow]");
             return 2;
         }
-        var database = services.GetRequiredService<Database>();
         var time = services.GetRequiredService<TimeProvider>();
-        await Migrations.ApplyAsync(database, time, cancellationToken);
         var outbox = services.GetRequiredService<Outbox>();
         var follow = options.Length == 0;
         var last = 0L;

@@ -20,7 +20,12 @@ public static class Health
 {
     public static IServiceCollection AddHealth(this IServiceCollection services)
     {
-        services.AddHealthChecks();
+        services.AddSingleton<ShutdownDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<ShutdownDrain>());
+        services.AddHealthChecks().AddCheck<ShutdownDrain>("serving");
+        // The drain and the server's own stop must fit in the host's shutdown budget.
+        services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<CheckoutSettings>>((host, settings) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(settings.Value.ShutdownDrainSeconds + 10));
         return services;
     }
 
@@ -30,7 +35,8 @@ public static class Health
         {
             ResponseWriter = (context, report) => context.Response.WriteAsJsonAsync(
                 new HealthBody(
-                    report.Status == HealthStatus.Healthy ? "healthy" : "unhealthy",
+                    report.Status == HealthStatus.Healthy ? "healthy"
+                        : context.RequestServices.GetRequiredService<ShutdownDrain>().Draining ? "draining" : "unhealthy",
                     report.Entries.ToDictionary(e => e.Key, e => e.Value.Status == HealthStatus.Healthy ? "up" : "down"),
                     context.RequestServices.GetServices<RuntimeMode>().ToDictionary(m => m.Part, m => m.Mode)),
                 HealthJson.Default.HealthBody),

@@ -27,6 +27,8 @@ public class CheckoutApp : WebApplicationFactory<Program>
         Settings["PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS"] = "10";
         // Many hosts share this process: none takes the metrics port unless a test asks for it (with port 0).
         Settings["METRICS_URL"] = "off";
+        // A test host stops at once; the drain itself has its own test.
+        Settings["SHUTDOWN_DRAIN_SECONDS"] = "0";
     }
 
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("checkout-tests-").FullName;

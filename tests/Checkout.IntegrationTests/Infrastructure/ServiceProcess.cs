@@ -70,6 +70,16 @@ public sealed class ServiceProcess : IAsyncDisposable
         return service;
     }
 
+    /// <summary>SIGTERM, as Kubernetes stops a pod: the service drains and exits by itself.</summary>
+    public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    /// <summary>Waits for the process to end by itself; its exit code.</summary>
+    public async Task<int> ExitedAsync(TimeSpan within)
+    {
+        await _process.WaitForExitAsync().WaitAsync(within);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL: no shutdown hook runs, whatever the process was doing is cut where it stood.</summary>
     public void Kill()
     {
