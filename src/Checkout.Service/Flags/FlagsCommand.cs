@@ -109,7 +109,7 @@ internal static class ConversionGate
         using var http = new HttpClient { BaseAddress = prometheus, Timeout = TimeSpan.FromSeconds(30) };
         var guestV2 = await QueryAsync(http, ConversionQuery("guest_v2", window), cancellationToken);
         var legacy = await QueryAsync(http, ConversionQuery("legacy", window), cancellationToken);
-        await output.WriteLineAsync($"conversion over {window}: guest_v2 {Format(guestV2)}, legacy {Format(legacy)} (gate: within {FlagsCommand.GateTolerance:P0} points)");
+        await output.WriteLineAsync($"conversion over {window}: guest_v2 {Format(guestV2)}, legacy {Format(legacy)} (gate: within {FlagsCommand.GateTolerance * 100:F0} points)");
         if (guestV2 is not { } v2 || legacy is not { } old || double.IsNaN(v2) || double.IsNaN(old))
         {
             await output.WriteLineAsync("verdict: NO DATA — both flows need checkouts in the window");
@@ -117,11 +117,12 @@ internal static class ConversionGate
         }
         var delta = v2 - old;
         var passed = Math.Abs(delta) <= FlagsCommand.GateTolerance;
-        await output.WriteLineAsync($"verdict: {(passed ? "PASS" : "FAIL")} (difference {delta:+0.0%;-0.0%;0.0%})");
+        await output.WriteLineAsync($"verdict: {(passed ? "PASS" : "FAIL")} (difference {(delta * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture)} points)");
         return passed ? FlagsCommand.Passed : FlagsCommand.Failed;
     }
 
-    private static string Format(double? value) => value is { } v && !double.IsNaN(v) ? v.ToString("P1", CultureInfo.InvariantCulture) : "no data";
+    private static string Format(double? value) =>
+        value is { } v && !double.IsNaN(v) ? (v * 100).ToString("F1", CultureInfo.InvariantCulture) + "%" : "no data";
 
     /// <summary>The query's single value, or null when it has no series.</summary>
     private static async Task<double?> QueryAsync(HttpClient http, string query, CancellationToken cancellationToken)
