@@ -15,14 +15,15 @@ public sealed class ReplicaTests(RedisServers redis, PostgresServer postgres) : 
     private EmbeddedGatewaySimulator _gateway = null!;
     private CheckoutApp _a = null!;
     private CheckoutApp _b = null!;
+    private string _redisUrl = "";
 
     public async ValueTask InitializeAsync()
     {
         _gateway = await EmbeddedGatewaySimulator.StartAsync();
         var database = await postgres.CreateDatabaseAsync();
         // A Redis of their own: the sessions' expiry index is one key, which other tests' replicas would sweep.
-        var shared = (await redis.StartStandaloneAsync()).Url;
-        (_a, _b) = (Replica(database, shared), Replica(database, shared));
+        _redisUrl = (await redis.StartStandaloneAsync()).Url;
+        (_a, _b) = (Replica(database, _redisUrl), Replica(database, _redisUrl));
     }
 
     /// <summary>Both replicas read one fake clock standing mid-minute, so a rate-limit window never turns over mid-test.</summary>
@@ -43,6 +44,29 @@ public sealed class ReplicaTests(RedisServers redis, PostgresServer postgres) : 
         await _a.DisposeAsync();
         await _b.DisposeAsync();
         await _gateway.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task APageFormRenderedByOneReplica_IsAcceptedByTheOther()
+    {
+        using var cookies = new HttpClientHandler { AllowAutoRedirect = false };
+        using var onA = _a.Shopper();
+        using var onB = _b.Shopper();
+        using var browser = new HttpClient(cookies);
+        var page = await browser.GetStringAsync(new Uri(onA.Http.BaseAddress!, "/"), TestContext.Current.CancellationToken);
+        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(token);
+
+        // The same browser (its antiforgery cookie) posts the form to the other replica.
+        var posted = await browser.PostAsync(new Uri(onB.Http.BaseAddress!, "/"), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "cart", ["__RequestVerificationToken"] = token, ["Form.Quantities[SKU-MUG-12OZ]"] = "1",
+        }), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+        Assert.Contains("/checkout/guest?cart_id=cart_", posted.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        // Shared through Redis, not through this machine's profile folder, which pods do not share.
+        Assert.True(await StateBackends.Connect(_redisUrl).GetDatabase().ListLengthAsync("checkout:data-protection-keys") > 0);
     }
 
     [Fact]

@@ -2,6 +2,9 @@ using System.Data.Common;
 using CheckoutService.Edge;
 using CheckoutService.Observability;
 using Dapper;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -23,6 +26,15 @@ internal static class StorageRegistration
             ? new RedisTables(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CheckoutMetrics>())
             : sp.GetRequiredService<InMemoryTables>());
         services.AddHostedService<RedisStats>();
+        // Antiforgery tokens and cookies must open on every replica: with Redis, the data-protection keys live there.
+        services.AddDataProtection().SetApplicationName("checkout-service");
+        services.AddOptions<KeyManagementOptions>().Configure<IServiceProvider>((options, sp) =>
+        {
+            if (UsesRedis(sp))
+            {
+                options.XmlRepository = new RedisXmlRepository(() => sp.GetRequiredService<IConnectionMultiplexer>().GetDatabase(), "checkout:data-protection-keys");
+            }
+        });
         services.AddExceptionHandler<StoreFailures>();
         services.AddSingleton(sp => new RuntimeMode("shared_state", UsesRedis(sp) ? "redis" : "in-process"));
         // Only a Redis that is in use has a check: in embedded mode there is nothing to call "redis".
