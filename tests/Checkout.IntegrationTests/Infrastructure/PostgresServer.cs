@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 [assembly: AssemblyFixture(typeof(CheckoutService.IntegrationTests.Infrastructure.PostgresServer))]
@@ -21,7 +19,7 @@ public sealed class PostgresServer : IAsyncLifetime
     {
         _bin = Directory.GetDirectories("/usr/lib/postgresql").OrderDescending().Select(d => Path.Combine(d, "bin")).FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")))
             ?? throw new InvalidOperationException("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb); .ci/run installs it with apt-get.");
-        _port = FreePort();
+        _port = Ports.Free();
         Directory.CreateDirectory(_directory);
         if (Environment.UserName == "root")
         {
@@ -78,10 +76,4 @@ public sealed class PostgresServer : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using StackExchange.Redis;
 
 [assembly: AssemblyFixture(typeof(CheckoutService.IntegrationTests.Infrastructure.RedisServers))]
@@ -53,7 +51,7 @@ public sealed class RedisServers : IAsyncLifetime
 
     private async Task<RedisProcess> StartAsync(params string[] extra)
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var directory = Directory.CreateDirectory(Path.Combine(_directory, port.ToString(System.Globalization.CultureInfo.InvariantCulture))).FullName;
         var process = new RedisProcess(port, directory, extra);
         _processes.Add(process);
@@ -90,12 +88,6 @@ public sealed class RedisServers : IAsyncLifetime
         return process.ExitCode == 0 ? output : throw new InvalidOperationException($"{file} exited {process.ExitCode}: {output}{error}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>One <c>redis-server</c> on a loopback port, which a test may stop and start again on the same port.</summary>

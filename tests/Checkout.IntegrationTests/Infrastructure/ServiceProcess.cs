@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace CheckoutService.IntegrationTests.Infrastructure;
 
@@ -26,7 +25,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string> settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var address = new Uri($"http://127.0.0.1:{FreePort()}");
+        var address = new Uri($"http://127.0.0.1:{Ports.Free()}");
         var start = new ProcessStartInfo("dotnet", Path.Combine(AppContext.BaseDirectory, "Checkout.Service.dll"))
         {
             RedirectStandardOutput = true,
@@ -51,23 +50,28 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         var service = new ServiceProcess(process, address);
         using var client = service.Client();
-        var ready = await Eventually.TrueAsync(async () =>
-        {
-            try
-            {
-                return (await client.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60));
+        var ready = await Eventually.TrueAsync(async () => await service.HealthAsync(client) == HttpStatusCode.OK, TimeSpan.FromSeconds(60));
         if (!ready)
         {
             await service.DisposeAsync();
             throw new InvalidOperationException("The service process did not become ready within 60 s");
         }
         return service;
+    }
+
+    /// <summary>What <c>/healthz</c> answers now; null while nothing listens.</summary>
+    public async Task<HttpStatusCode?> HealthAsync(HttpClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        try
+        {
+            using var response = await client.GetAsync(new Uri(Address, "/healthz"));
+            return response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
     }
 
     /// <summary>SIGTERM, as Kubernetes stops a pod: the service drains and exits by itself.</summary>
@@ -97,10 +101,4 @@ public sealed class ServiceProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

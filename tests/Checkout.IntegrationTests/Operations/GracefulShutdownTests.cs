@@ -27,17 +27,7 @@ public sealed class GracefulShutdownTests(PostgresServer postgres)
         await gateway.Simulator.WaitForCallAsync(_ => true).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         service.Terminate();
 
-        var draining = await Eventually.TrueAsync(async () =>
-        {
-            try
-            {
-                return (await health.GetAsync("/healthz")).StatusCode == HttpStatusCode.ServiceUnavailable;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(5));
+        var draining = await Eventually.TrueAsync(async () => await service.HealthAsync(health) == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(5));
         Assert.True(draining, "/healthz did not turn 503 while the checkout was running");
         Assert.False(checkout.IsCompleted, "the checkout ended before the drain was seen");
 

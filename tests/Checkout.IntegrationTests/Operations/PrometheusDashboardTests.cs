@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CheckoutService.Flags;
@@ -42,7 +41,7 @@ public sealed class PrometheusDashboardTests(RedisServers redis)
               - job_name: checkout-service
                 static_configs: [{"{"} targets: ["{metricsAddress.Authority}"] {"}"}]
             """, cancel);
-        var prometheusAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+        var prometheusAddress = new Uri($"http://127.0.0.1:{Ports.Free()}");
         using var prometheus = Process.Start(new ProcessStartInfo(prometheusBinary,
             [$"--config.file={Path.Combine(folder, "prometheus.yml")}", $"--storage.tsdb.path={Path.Combine(folder, "data")}",
              $"--web.listen-address={prometheusAddress.Authority}", "--log.level=warn"])
@@ -131,10 +130,4 @@ public sealed class PrometheusDashboardTests(RedisServers redis)
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
