@@ -41,6 +41,7 @@ internal sealed class SharedRateLimiter(IRateLimitCounters counters, TimeProvide
         var partition = policy.RouteValue is { } name
             ? Truncate(resource.GetRouteValue(name) as string ?? "")
             : ClientKey(resource.Connection.RemoteIpAddress);
+        resource.GetEndpoint()?.Metadata.GetMetadata<ReadAhead>()?.Start(resource);
         var count = await counters.HitAsync($"{policy.Name}:{partition}:{windowIndex}", policy.Window, cancellationToken);
 
         var remaining = Math.Max(0, policy.Limit - count);

@@ -40,7 +40,8 @@ public static class SessionsApi
         var settings = app.ServiceProvider.GetRequiredService<IOptions<CheckoutSettings>>().Value;
         var sessions = app.MapGroup("/api/v2/checkout/guest/session");
         sessions.MapPost("", StartSession).PerClientPerMinute("session-start", settings.SessionStartRateLimitPerMinute);
-        sessions.MapGet("/{sessionId}", GetSession).PerClientPerMinute("session-read", settings.SessionReadRateLimitPerMinute);
+        sessions.MapGet("/{sessionId}", GetSession).PerClientPerMinute("session-read", settings.SessionReadRateLimitPerMinute)
+            .WithMetadata(new ReadAhead(OpenFromRequest));
         var writes = sessions.MapGroup("/{sessionId}").PerRouteValuePerMinute("session-write", settings.SessionWriteRateLimitPerMinute, "sessionId");
         writes.MapPut("/shipping-address", SaveShippingAddress);
         writes.MapPut("/payment-method", SavePaymentMethod);
@@ -74,11 +75,16 @@ public static class SessionsApi
     }
 
     public static async Task<Results<Ok<SessionView>, ApiError>> GetSession(
-        string sessionId, [FromHeader] string? authorization, GuestSessions sessions, TimeProvider time, CancellationToken cancellationToken)
+        HttpContext context, GuestSessions sessions, TimeProvider time, CancellationToken cancellationToken)
     {
-        var stored = await sessions.OpenAsync(SessionTokens.NormalizeSessionId(sessionId), BearerToken.From(authorization), cancellationToken);
+        var stored = await ReadAhead.TakeOr(context, OpenFromRequest);
         return stored is null ? ApiError.SessionExpired() : TypedResults.Ok(SessionView.Of(await sessions.SettleAsync(stored, cancellationToken), time.GetUtcNow()));
     }
+
+    /// <summary>The session the request's id and bearer token open; started by the rate limiter alongside its count (<see cref="ReadAhead"/>).</summary>
+    private static Task<StoredSession?> OpenFromRequest(HttpContext context) =>
+        context.RequestServices.GetRequiredService<GuestSessions>().OpenAsync(
+            SessionTokens.NormalizeSessionId(context.GetRouteValue("sessionId") as string), BearerToken.From(context.Request.Headers.Authorization), context.RequestAborted);
 
     public static async Task<Results<Ok<SessionView>, ValidationFailed, ApiError>> SaveShippingAddress(
         string sessionId, SaveShippingAddressRequest request, [FromHeader] string? authorization, GuestSessions sessions,
