@@ -42,17 +42,17 @@ public static class AnalyticsApi
             return ApiError.Of(422, "UNKNOWN_EVENT", "Only the checkout funnel's events are accepted");
         }
         var now = time.GetUtcNow();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        foreach (var sent in events)
+        await database.WriteAsync(async (connection, transaction) =>
         {
-            var eventId = "evt_" + RandomNumberGenerator.GetHexString(16, lowercase: true);
-            var clean = FunnelEvent.Clean(sent, eventId, now);
-            var key = (string?)clean["cart_id"] ?? (string?)clean["order_id"] ?? "";
-            await outbox.AddAsync(connection, transaction,
-                new OutboxEvent(eventId, FunnelEvent.Topic, key, $"{FunnelEvent.Topic}.{clean["name"]}", clean.ToJsonString(), now), cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
+            foreach (var sent in events)
+            {
+                var eventId = "evt_" + RandomNumberGenerator.GetHexString(16, lowercase: true);
+                var clean = FunnelEvent.Clean(sent, eventId, now);
+                var key = (string?)clean["cart_id"] ?? (string?)clean["order_id"] ?? "";
+                await outbox.AddAsync(connection, transaction,
+                    new OutboxEvent(eventId, FunnelEvent.Topic, key, $"{FunnelEvent.Topic}.{clean["name"]}", clean.ToJsonString(), now), cancellationToken);
+            }
+        }, cancellationToken);
         return TypedResults.Accepted((string?)null, new EventsAccepted(events.Count));
     }
 }

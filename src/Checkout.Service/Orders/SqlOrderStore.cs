@@ -16,20 +16,20 @@ internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderSt
     public async Task<bool> TryAddAsync(Order order, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(order);
-        await using var connection = await database.OpenAsync(cancellationToken);
         try
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await connection.ExecuteAsync(new CommandDefinition(
-                $"INSERT INTO orders ({Columns}) VALUES (@OrderId, @CartId, @SessionId, @Email, @ConfirmationTokenHash, @Status, " +
-                "@TotalCents, @Currency, @Lines, @ShippingAddress, @PaymentMethodId, @PaymentIntentId, @ChargeId, " +
-                "@EstimatedDelivery, @CreatedAt, @CreatedAt)",
-                OrderRow.From(order, database), transaction, cancellationToken: cancellationToken));
-            await AppendHistoryAsync(connection, transaction,
-                new OrderStatusChange("placed:" + order.OrderId, order.OrderId, order.Status, "placed", order.CreatedAt), cancellationToken);
-            await outbox.AddAsync(connection, transaction, OrderCompletedEvent.Of(order), cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return true;
+            return await database.WriteAsync(async (connection, transaction) =>
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    $"INSERT INTO orders ({Columns}) VALUES (@OrderId, @CartId, @SessionId, @Email, @ConfirmationTokenHash, @Status, " +
+                    "@TotalCents, @Currency, @Lines, @ShippingAddress, @PaymentMethodId, @PaymentIntentId, @ChargeId, " +
+                    "@EstimatedDelivery, @CreatedAt, @CreatedAt)",
+                    OrderRow.From(order, database), transaction, cancellationToken: cancellationToken));
+                await AppendHistoryAsync(connection, transaction,
+                    new OrderStatusChange("placed:" + order.OrderId, order.OrderId, order.Status, "placed", order.CreatedAt), cancellationToken);
+                await outbox.AddAsync(connection, transaction, OrderCompletedEvent.Of(order), cancellationToken);
+                return true;
+            }, cancellationToken);
         }
         catch (DbException e) when (Database.IsUniqueViolation(e))
         {
@@ -52,24 +52,24 @@ internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderSt
     public async Task<StatusChangeResult> ChangeStatusAsync(OrderStatusChange change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
-        await using var connection = await database.OpenAsync(cancellationToken);
         try
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var updated = await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE orders SET status = @Status, updated_at = @At WHERE order_id = @OrderId AND (@FromStatus IS NULL OR status = @FromStatus)",
-                new { change.Status, At = database.Time(change.ChangedAt), change.OrderId, change.FromStatus }, transaction, cancellationToken: cancellationToken));
-            if (updated == 0)
+            return await database.WriteAsync(async (connection, transaction) =>
             {
-                return change.FromStatus is not null && await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-                    "SELECT COUNT(*) FROM orders WHERE order_id = @OrderId", new { change.OrderId }, transaction, cancellationToken: cancellationToken)) > 0
-                    ? StatusChangeResult.StatusMoved
-                    : StatusChangeResult.NoSuchOrder;
-            }
-            // The history row's unique id makes the whole change happen once, however often it is asked for.
-            await AppendHistoryAsync(connection, transaction, change, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return StatusChangeResult.Applied;
+                var updated = await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE orders SET status = @Status, updated_at = @At WHERE order_id = @OrderId AND (@FromStatus IS NULL OR status = @FromStatus)",
+                    new { change.Status, At = database.Time(change.ChangedAt), change.OrderId, change.FromStatus }, transaction, cancellationToken: cancellationToken));
+                if (updated == 0)
+                {
+                    return change.FromStatus is not null && await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                        "SELECT COUNT(*) FROM orders WHERE order_id = @OrderId", new { change.OrderId }, transaction, cancellationToken: cancellationToken)) > 0
+                        ? StatusChangeResult.StatusMoved
+                        : StatusChangeResult.NoSuchOrder;
+                }
+                // The history row's unique id makes the whole change happen once, however often it is asked for.
+                await AppendHistoryAsync(connection, transaction, change, cancellationToken);
+                return StatusChangeResult.Applied;
+            }, cancellationToken);
         }
         catch (DbException e) when (Database.IsUniqueViolation(e))
         {

@@ -16,19 +16,19 @@ public sealed class PaymentJournal(Database database)
     public async Task StartAsync(JournalEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO payment_journal (idempotency_key, cart_id, amount_cents, started_at) VALUES (@IdempotencyKey, @CartId, @AmountCents, @At) " +
             "ON CONFLICT (idempotency_key) DO UPDATE SET started_at = excluded.started_at, settled_at = NULL, outcome = NULL",
-            new { entry.IdempotencyKey, entry.CartId, entry.AmountCents, At = database.Time(entry.StartedAt) }, cancellationToken: cancellationToken));
+            new { entry.IdempotencyKey, entry.CartId, entry.AmountCents, At = database.Time(entry.StartedAt) }, transaction, cancellationToken: cancellationToken)),
+            cancellationToken);
     }
 
     public async Task SettleAsync(string idempotencyKey, string outcome, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
             "UPDATE payment_journal SET settled_at = @At, outcome = @outcome WHERE idempotency_key = @idempotencyKey",
-            new { idempotencyKey, outcome, At = database.Time(at) }, cancellationToken: cancellationToken));
+            new { idempotencyKey, outcome, At = database.Time(at) }, transaction, cancellationToken: cancellationToken)),
+            cancellationToken);
     }
 
     /// <summary>Purchases started before <paramref name="startedBefore"/> that nobody settled, oldest first.</summary>

@@ -19,6 +19,7 @@ public enum DatabaseKind
 public sealed class Database : IAsyncDisposable
 {
     private readonly DbDataSource _dataSource;
+    private readonly SqliteGroupCommit? _groupCommit;
 
     // Columns are snake_case, C# properties PascalCase: let Dapper match order_id to OrderId.
     static Database() => Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
@@ -27,6 +28,7 @@ public sealed class Database : IAsyncDisposable
     {
         Kind = kind;
         _dataSource = dataSource;
+        _groupCommit = kind == DatabaseKind.Sqlite ? new SqliteGroupCommit(OpenAsync) : null;
     }
 
     public DatabaseKind Kind { get; }
@@ -78,9 +80,41 @@ public sealed class Database : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in a write transaction and returns once it is committed. On
+    /// SQLite, writes that arrive together are committed together (<see cref="SqliteGroupCommit"/>),
+    /// so <paramref name="work"/> must only use the connection and transaction it is given, and never
+    /// write through another; on PostgreSQL each has its own transaction.
+    /// </summary>
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (_groupCommit is not null)
+        {
+            return await _groupCommit.WriteAsync(work, cancellationToken);
+        }
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var result = await work(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    /// <inheritdoc cref="WriteAsync{T}"/>
+    public Task WriteAsync(Func<DbConnection, DbTransaction, Task> work, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await work(connection, transaction);
+            return true;
+        }, cancellationToken);
+
     /// <summary>Closes the pool with the host, so no connection (or SQLite file handle) outlives it.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_groupCommit is not null)
+        {
+            await _groupCommit.DisposeAsync();
+        }
         if (Kind == DatabaseKind.Sqlite)
         {
             // Microsoft.Data.Sqlite pools per connection string for the whole process, not per data source.

@@ -42,11 +42,8 @@ public sealed class Outbox(Database database)
     }
 
     /// <summary>Adds an event on its own (its change needs no other row).</summary>
-    public async Task<bool> AddAsync(OutboxEvent outboxEvent, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await AddAsync(connection, null, outboxEvent, cancellationToken);
-    }
+    public Task<bool> AddAsync(OutboxEvent outboxEvent, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => AddAsync(connection, transaction, outboxEvent, cancellationToken), cancellationToken);
 
     /// <summary>The payloads under a topic and key, oldest first, sent or not.</summary>
     public async Task<IReadOnlyList<string>> ReadAsync(string topic, string key, CancellationToken cancellationToken)
@@ -73,12 +70,11 @@ public sealed class Outbox(Database database)
         {
             return;
         }
-        await using var connection = await database.OpenAsync(cancellationToken);
         // One statement for the batch, not one round trip per event: an array on PostgreSQL, a list Dapper expands on SQLite.
         var match = database.Kind == DatabaseKind.PostgreSql ? "seq = ANY(@Seqs)" : "seq IN @Seqs";
-        await connection.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
             $"UPDATE outbox SET sent_at = @At, last_error = NULL WHERE {match}",
-            new { Seqs = seqs.ToArray(), At = database.Time(at) }, cancellationToken: cancellationToken));
+            new { Seqs = seqs.ToArray(), At = database.Time(at) }, transaction, cancellationToken: cancellationToken)), cancellationToken);
     }
 
     /// <summary>
@@ -90,8 +86,7 @@ public sealed class Outbox(Database database)
         ArgumentNullException.ThrowIfNull(row);
         var attempts = row.Attempts + 1;
         var parked = attempts >= maxAttempts;
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
             "UPDATE outbox SET attempts = @attempts, last_error = @error, retry_at = @RetryAt, parked_at = @ParkedAt WHERE seq = @Seq",
             new
             {
@@ -100,7 +95,7 @@ public sealed class Outbox(Database database)
                 error = error.Length > 500 ? error[..500] : error,
                 RetryAt = database.Time(at + backoff * Math.Pow(2, Math.Min(attempts - 1, 16))),
                 ParkedAt = parked ? database.Time(at) : null,
-            }, cancellationToken: cancellationToken));
+            }, transaction, cancellationToken: cancellationToken)), cancellationToken);
         return parked;
     }
 
@@ -117,9 +112,9 @@ public sealed class Outbox(Database database)
     /// <summary>Forgets events delivered before <paramref name="before"/>; the broker has them.</summary>
     public async Task<int> DeleteSentAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < @before", new { before = database.Time(before) }, cancellationToken: cancellationToken));
+        return await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < @before", new { before = database.Time(before) }, transaction,
+            cancellationToken: cancellationToken)), cancellationToken);
     }
 
     private async Task<IReadOnlyList<OutboxRow>> QueryAsync(string sql, object parameters, CancellationToken cancellationToken)
