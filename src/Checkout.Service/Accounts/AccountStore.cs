@@ -31,24 +31,24 @@ public sealed class AccountStore(Database database, Outbox outbox)
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentNullException.ThrowIfNull(proof);
-        await using var connection = await database.OpenAsync(cancellationToken);
         try
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO accounts (account_id, email, email_key, password_hash, created_at) VALUES (@AccountId, @Email, @EmailKey, @PasswordHash, @At)",
-                new { account.AccountId, account.Email, EmailKey = EmailKey(account.Email), account.PasswordHash, At = database.Time(account.CreatedAt) },
-                transaction, cancellationToken: cancellationToken));
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE orders SET account_id = @AccountId WHERE order_id = @orderId AND account_id IS NULL",
-                new { account.AccountId, orderId }, transaction, cancellationToken: cancellationToken));
-            await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO email_verifications (account_id, code_hash, expires_at, attempts) VALUES (@AccountId, @codeHash, @At, 0)",
-                new { account.AccountId, codeHash, At = database.Time(codeExpiresAt) }, transaction, cancellationToken: cancellationToken));
-            await outbox.AddAsync(connection, transaction, new OutboxEvent(proof.EventId, EmailVerificationTopic, account.AccountId, EmailVerificationTopic,
-                JsonSerializer.Serialize(proof, AccountsJson.Default.EmailVerificationEvent), account.CreatedAt), cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return true;
+            return await database.WriteAsync(async (connection, transaction) =>
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO accounts (account_id, email, email_key, password_hash, created_at) VALUES (@AccountId, @Email, @EmailKey, @PasswordHash, @At)",
+                    new { account.AccountId, account.Email, EmailKey = EmailKey(account.Email), account.PasswordHash, At = database.Time(account.CreatedAt) },
+                    transaction, cancellationToken: cancellationToken));
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE orders SET account_id = @AccountId WHERE order_id = @orderId AND account_id IS NULL",
+                    new { account.AccountId, orderId }, transaction, cancellationToken: cancellationToken));
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO email_verifications (account_id, code_hash, expires_at, attempts) VALUES (@AccountId, @codeHash, @At, 0)",
+                    new { account.AccountId, codeHash, At = database.Time(codeExpiresAt) }, transaction, cancellationToken: cancellationToken));
+                await outbox.AddAsync(connection, transaction, new OutboxEvent(proof.EventId, EmailVerificationTopic, account.AccountId, EmailVerificationTopic,
+                    JsonSerializer.Serialize(proof, AccountsJson.Default.EmailVerificationEvent), account.CreatedAt), cancellationToken);
+                return true;
+            }, cancellationToken);
         }
         catch (DbException e) when (Database.IsUniqueViolation(e))
         {
@@ -61,10 +61,9 @@ public sealed class AccountStore(Database database, Outbox outbox)
 
     public async Task IssueTokenAsync(string tokenHash, string accountId, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO account_access_tokens (token_hash, account_id, expires_at) VALUES (@tokenHash, @accountId, @At)",
-            new { tokenHash, accountId, At = database.Time(expiresAt) }, cancellationToken: cancellationToken));
+            new { tokenHash, accountId, At = database.Time(expiresAt) }, transaction, cancellationToken: cancellationToken)), cancellationToken);
     }
 
     /// <summary>The account a live token belongs to, or null.</summary>
@@ -80,36 +79,33 @@ public sealed class AccountStore(Database database, Outbox outbox)
     /// Checks an email proof; when it is right, the email counts as proven and every guest order
     /// placed with it joins the account, in one transaction.
     /// </summary>
-    public async Task<(VerifyOutcome Outcome, int OrdersJoined)> VerifyEmailAsync(
-        string accountId, string codeHash, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var proofs = (await connection.QueryAsync<(string CodeHash, object ExpiresAt, int Attempts)>(new CommandDefinition(
-            "SELECT code_hash, expires_at, attempts FROM email_verifications WHERE account_id = @accountId",
-            new { accountId }, transaction, cancellationToken: cancellationToken))).ToList();
-        if (proofs is not [var live] || Database.ReadTime(live.ExpiresAt) <= now || live.Attempts >= MaxCodeAttempts)
+    public Task<(VerifyOutcome Outcome, int OrdersJoined)> VerifyEmailAsync(
+        string accountId, string codeHash, DateTimeOffset now, CancellationToken cancellationToken) =>
+        database.WriteAsync<(VerifyOutcome, int)>(async (connection, transaction) =>
         {
-            return (VerifyOutcome.NoCode, 0);
-        }
-        if (!CryptographicOperations.FixedTimeEquals(Convert.FromHexString(live.CodeHash), Convert.FromHexString(codeHash)))
-        {
+            var proofs = (await connection.QueryAsync<(string CodeHash, object ExpiresAt, int Attempts)>(new CommandDefinition(
+                "SELECT code_hash, expires_at, attempts FROM email_verifications WHERE account_id = @accountId",
+                new { accountId }, transaction, cancellationToken: cancellationToken))).ToList();
+            if (proofs is not [var live] || Database.ReadTime(live.ExpiresAt) <= now || live.Attempts >= MaxCodeAttempts)
+            {
+                return (VerifyOutcome.NoCode, 0);
+            }
+            if (!CryptographicOperations.FixedTimeEquals(Convert.FromHexString(live.CodeHash), Convert.FromHexString(codeHash)))
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE email_verifications SET attempts = attempts + 1 WHERE account_id = @accountId", new { accountId }, transaction, cancellationToken: cancellationToken));
+                return (VerifyOutcome.WrongCode, 0);
+            }
             await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE email_verifications SET attempts = attempts + 1 WHERE account_id = @accountId", new { accountId }, transaction, cancellationToken: cancellationToken));
-            await transaction.CommitAsync(cancellationToken);
-            return (VerifyOutcome.WrongCode, 0);
-        }
-        await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM email_verifications WHERE account_id = @accountId", new { accountId }, transaction, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE accounts SET email_verified_at = @now WHERE account_id = @accountId",
-            new { accountId, now = database.Time(now) }, transaction, cancellationToken: cancellationToken));
-        var joined = await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE orders SET account_id = @accountId WHERE account_id IS NULL AND LOWER(email) = (SELECT email_key FROM accounts WHERE account_id = @accountId)",
-            new { accountId }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
-        return (VerifyOutcome.Verified, joined);
-    }
+                "DELETE FROM email_verifications WHERE account_id = @accountId", new { accountId }, transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE accounts SET email_verified_at = @now WHERE account_id = @accountId",
+                new { accountId, now = database.Time(now) }, transaction, cancellationToken: cancellationToken));
+            var joined = await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE orders SET account_id = @accountId WHERE account_id IS NULL AND LOWER(email) = (SELECT email_key FROM accounts WHERE account_id = @accountId)",
+                new { accountId }, transaction, cancellationToken: cancellationToken));
+            return (VerifyOutcome.Verified, joined);
+        }, cancellationToken);
 
     public async Task<IReadOnlyList<string>> OrderIdsAsync(string accountId, CancellationToken cancellationToken)
     {

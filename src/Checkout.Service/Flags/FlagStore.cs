@@ -41,22 +41,28 @@ internal sealed class SqlFlagStore(Database database) : IFlagStore
     public async Task SaveAsync(FlagState state, string change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var values = new
         {
-            state.Name, state.Enabled, state.Percent, Regions = string.Join(',', state.Regions), state.Version,
-            At = database.Time(state.UpdatedAt), By = state.UpdatedBy, change,
+            state.Name,
+            state.Enabled,
+            state.Percent,
+            Regions = string.Join(',', state.Regions),
+            state.Version,
+            At = database.Time(state.UpdatedAt),
+            By = state.UpdatedBy,
+            change,
         };
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO feature_flags (name, enabled, percent, regions, version, updated_at, updated_by) VALUES (@Name, @Enabled, @Percent, @Regions, @Version, @At, @By) " +
-            "ON CONFLICT (name) DO UPDATE SET enabled = excluded.enabled, percent = excluded.percent, regions = excluded.regions, " +
-            "version = excluded.version, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-            values, transaction, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO feature_flag_changes (name, change, changed_at, changed_by) VALUES (@Name, @change, @At, @By)",
-            values, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
+        await database.WriteAsync(async (connection, transaction) =>
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO feature_flags (name, enabled, percent, regions, version, updated_at, updated_by) VALUES (@Name, @Enabled, @Percent, @Regions, @Version, @At, @By) " +
+                "ON CONFLICT (name) DO UPDATE SET enabled = excluded.enabled, percent = excluded.percent, regions = excluded.regions, " +
+                "version = excluded.version, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                values, transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO feature_flag_changes (name, change, changed_at, changed_by) VALUES (@Name, @change, @At, @By)",
+                values, transaction, cancellationToken: cancellationToken));
+        }, cancellationToken);
     }
 
     public async Task<IReadOnlyList<FlagChange>> HistoryAsync(string name, int limit, CancellationToken cancellationToken)

@@ -10,12 +10,12 @@ public sealed class WebhookEventStore(Database database)
     /// <summary>Records a verified event. False when its id was recorded before: a replay, to answer and ignore.</summary>
     public async Task<bool> TryRecordAsync(StripeEvent stripeEvent, string payload, DateTimeOffset receivedAt, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
         try
         {
-            await connection.ExecuteAsync(new CommandDefinition(
+            await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO webhook_events (event_id, type, payload, received_at) VALUES (@EventId, @Type, @payload, @At)",
-                new { stripeEvent.EventId, stripeEvent.Type, payload, At = database.Time(receivedAt) }, cancellationToken: cancellationToken));
+                new { stripeEvent.EventId, stripeEvent.Type, payload, At = database.Time(receivedAt) }, transaction, cancellationToken: cancellationToken)),
+                cancellationToken);
             return true;
         }
         catch (DbException e) when (Database.IsUniqueViolation(e))
@@ -26,10 +26,9 @@ public sealed class WebhookEventStore(Database database)
 
     public async Task SettleAsync(string eventId, string outcome, DateTimeOffset settledAt, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
             "UPDATE webhook_events SET settled_at = @At, outcome = @outcome WHERE event_id = @eventId AND settled_at IS NULL",
-            new { eventId, outcome, At = database.Time(settledAt) }, cancellationToken: cancellationToken));
+            new { eventId, outcome, At = database.Time(settledAt) }, transaction, cancellationToken: cancellationToken)), cancellationToken);
     }
 
     /// <summary>Events still waiting for their order, oldest first.</summary>
