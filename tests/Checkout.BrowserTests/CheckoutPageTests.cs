@@ -240,7 +240,9 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
         await FillAsync(_page);
         await FillAsync(second);
 
-        await Task.WhenAll(_page.ClickAsync("#pay"), second.ClickAsync("#pay"));
+        // Forced: when one tab's order lands first, the other tab disables its button at once, and a
+        // click that waited for it to be enabled would wait forever. Either way one order, one charge.
+        await Task.WhenAll(_page.ClickAsync("#pay", new() { Force = true }), second.ClickAsync("#pay", new() { Force = true }));
 
         var (paid, other) = await FirstAtConfirmationAsync(_page, second);
         var orderId = await paid.TextContentAsync("#order-id");
