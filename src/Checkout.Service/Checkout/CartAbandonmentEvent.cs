@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CheckoutService.Edge;
 using CheckoutService.Observability;
 using CheckoutService.Sessions;
 using CheckoutService.Storage;
@@ -43,7 +44,7 @@ public sealed record CartAbandonmentEvent(
         var session = expired.Session;
         var eventId = OutboxEvent.IdFor(Topic, session.SessionId);
         var lastStep = session.PaymentMethodId is not null ? "payment" : session.ShippingAddress is not null ? "shipping" : "email";
-        var body = new CartAbandonmentEvent(eventId, Topic, session.SessionId, session.CartId, session.Cart, HashedEmail.Of(session.Email),
+        var body = new CartAbandonmentEvent(eventId, Topic, session.SessionId, session.CartId, session.Cart, Sha256.OfEmail(session.Email),
             MaskedEmail.Of(session.Email), lastStep, paymentState, session.CreatedAt, session.LastActivity, expired.ExpiresAt, now);
         return new OutboxEvent(eventId, Topic, session.CartId, Topic, JsonSerializer.Serialize(body, AbandonmentJson.Default.CartAbandonmentEvent), now);
     }

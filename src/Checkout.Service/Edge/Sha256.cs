@@ -10,4 +10,14 @@ public static class Sha256
 
     /// <summary>Lowercase hex.</summary>
     public static string Hex(string text) => Convert.ToHexStringLower(Of(text));
+
+    /// <summary>
+    /// An email as events carry it: the hash of the trimmed, lower-cased address, the form
+    /// analytics joins on without holding the address itself (docs/decisions/0010).
+    /// </summary>
+    public static string OfEmail(string email)
+    {
+        ArgumentNullException.ThrowIfNull(email);
+        return Hex(email.Trim().ToLowerInvariant());
+    }
 }

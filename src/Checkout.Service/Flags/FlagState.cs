@@ -12,7 +12,11 @@ public sealed record FlagState(string Name, bool Enabled, int Percent, IReadOnly
     /// <summary>The log's ramp: 5, 25, 50, then 100 %; 0 holds it without killing it.</summary>
     public static readonly int[] RampSteps = [0, 5, 25, 50, 100];
 
-    public bool ServesRegion(string region) => Regions.Contains("*") || Regions.Contains(region, StringComparer.OrdinalIgnoreCase);
+    public bool ServesRegion(string region) => Serves(Regions, region);
+
+    /// <summary>Whether targeting to <paramref name="regions"/> reaches <paramref name="region"/>: named, or <c>*</c>.</summary>
+    public static bool Serves(IReadOnlyList<string> regions, string region) =>
+        regions.Contains("*") || regions.Contains(region, StringComparer.OrdinalIgnoreCase);
 
     public static IReadOnlyList<string> ParseRegions(string regions) =>
         [.. regions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];

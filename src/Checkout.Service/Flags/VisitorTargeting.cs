@@ -28,8 +28,7 @@ internal sealed class VisitorTargetingFilter : IContextualFeatureFilter<Visitor>
         ArgumentNullException.ThrowIfNull(appContext);
         var percent = context.Parameters.GetValue<int>("Percent");
         var regions = FlagState.ParseRegions(context.Parameters.GetValue<string>("Regions") ?? "");
-        var inRegion = regions.Contains("*") || regions.Contains(appContext.Region, StringComparer.OrdinalIgnoreCase);
-        return Task.FromResult(inRegion && appContext.Bucket < percent);
+        return Task.FromResult(FlagState.Serves(regions, appContext.Region) && appContext.Bucket < percent);
     }
 }
 

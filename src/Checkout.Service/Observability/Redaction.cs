@@ -57,20 +57,6 @@ public static class MaskedEmail
     }
 }
 
-/// <summary>
-/// An email as events carry it: SHA-256 (hex) of the trimmed, lower-cased address, the form
-/// analytics joins on without holding the address itself (docs/decisions/0010).
-/// </summary>
-public static class HashedEmail
-{
-    public static string Of(string email)
-    {
-        ArgumentNullException.ThrowIfNull(email);
-        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-            System.Text.Encoding.UTF8.GetBytes(email.Trim().ToLowerInvariant())));
-    }
-}
-
 /// <summary>Emails in logs, masked as <see cref="MaskedEmail"/> does it.</summary>
 public sealed class EmailRedactor : Redactor
 {

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using CheckoutService.Edge;
-using CheckoutService.Observability;
 using CheckoutService.Storage;
 
 namespace CheckoutService.Orders;
@@ -30,7 +29,7 @@ public sealed record OrderCompletedEvent(
         ArgumentNullException.ThrowIfNull(order);
         var eventId = OutboxEvent.IdFor(Topic, order.OrderId);
         var body = new OrderCompletedEvent(eventId, Topic, order.OrderId, order.CartId, order.SessionId, "guest_v2", order.Lines, order.Total,
-            order.Currency, HashedEmail.Of(order.Email), order.PaymentIntentId, order.CreatedAt);
+            order.Currency, Sha256.OfEmail(order.Email), order.PaymentIntentId, order.CreatedAt);
         return new OutboxEvent(eventId, Topic, order.CartId, Topic, JsonSerializer.Serialize(body, OrdersJson.Default.OrderCompletedEvent), order.CreatedAt);
     }
 }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using CheckoutService.Edge;
 using Dapper;
 
 namespace CheckoutService.Storage;
@@ -12,7 +13,7 @@ public sealed record OutboxEvent(string EventId, string Topic, string Key, strin
     /// derived, not random, so every writer of it, on any replica or after a crash, writes the same row.
     /// </summary>
     public static string IdFor(string eventType, string subject) =>
-        "evt_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{eventType}:{subject}")))[..32];
+        "evt_" + Sha256.Hex($"{eventType}:{subject}")[..32];
 }
 
 /// <summary>A stored event with its place in the outbox and how its delivery went.</summary>

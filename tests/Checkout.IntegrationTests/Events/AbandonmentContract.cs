@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using CheckoutService.Checkout;
+using CheckoutService.Edge;
 using CheckoutService.IntegrationTests.Infrastructure;
-using CheckoutService.Observability;
 using CheckoutService.Payments;
 using CheckoutService.Sessions;
 using CheckoutService.Storage;
@@ -85,7 +85,7 @@ public abstract class AbandonmentContract : IAsyncLifetime
         Assert.Equal("cart.abandonment", (string?)told["event_type"]);
         Assert.Equal("shipping", (string?)told["last_step"]);
         Assert.Equal(CartAbandonmentEvent.NoPayment, (string?)told["payment_state"]);
-        Assert.Equal(HashedEmail.Of("user4827@example.com"), (string?)told["email_sha256"]);
+        Assert.Equal(Sha256.OfEmail("user4827@example.com"), (string?)told["email_sha256"]);
         Assert.Equal("u***@example.com", (string?)told["email_masked"]);
         Assert.Equal(2, (int)told["cart"]!["items"]![0]!["quantity"]!);
         Assert.Equal((CheckoutApp.TraceMorning + Ttl).ToUnixTimeMilliseconds(), DateTimeOffset.Parse((string)told["expired_at"]!, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds());
