@@ -38,6 +38,8 @@ public sealed class RoundTripTests(RedisServers redis)
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"with {Added.TotalMilliseconds} ms added per Redis round trip: session read {fastest:F0} ms (≈{fastest / Added.TotalMilliseconds:F1} round trips), " +
             $"checkout {checkout:F0} ms (≈{checkout / Added.TotalMilliseconds:F1} round trips)");
-        Assert.InRange(fastest, Added.TotalMilliseconds, 2 * Added.TotalMilliseconds - 5);
+        // At least the one delayed answer (less 5 ms of timer slack: the proxy's delay can fire a
+        // millisecond early), and clearly less than two.
+        Assert.InRange(fastest, Added.TotalMilliseconds - 5, 2 * Added.TotalMilliseconds - 5);
     }
 }
