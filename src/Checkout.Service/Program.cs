@@ -76,10 +76,12 @@ try
     app.UsePageAssets();
     app.UseRouting();
     app.UseCors();
+    // Idempotency-Key is claimed while the rate limiter counts, and checked at the gate after it.
+    app.UseMiddleware<IdempotencyMiddleware>();
     app.UseRateLimiter();
     app.UseAntiforgery();
     app.UseFlagGate();
-    app.UseMiddleware<IdempotencyMiddleware>();
+    app.UseMiddleware<IdempotencyGate>();
 
     app.MapCarts();
     app.MapSessions();

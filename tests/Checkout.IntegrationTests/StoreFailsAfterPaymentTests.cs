@@ -124,10 +124,10 @@ public sealed class StoreFailsAfterPaymentTests : IAsyncDisposable
                 return inner.GetAsync(key, cancellationToken);
             }
 
-            public Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken)
+            public Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken, Seen<T>? seen = null)
             {
                 store.ThrowIfFailing();
-                return inner.ChangeAsync(key, decide, cancellationToken);
+                return inner.ChangeAsync(key, decide, cancellationToken, seen);
             }
 
             public Task<Entry<T>?> PeekAsync(string key, CancellationToken cancellationToken)

@@ -99,3 +99,6 @@ public sealed record CartView(string CartId, long Version, string Status, IReadO
 [JsonSerializable(typeof(SetQuantityRequest))]
 [JsonSerializable(typeof(CartView))]
 internal sealed partial class CartsJson : JsonSerializerContext;
+
+/// <summary>One checkout's hold on a cart, and on its session while it pays, until its lease runs out.</summary>
+public sealed record CheckoutClaim(string Id, DateTimeOffset ExpiresAt);

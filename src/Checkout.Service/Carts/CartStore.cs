@@ -43,11 +43,23 @@ public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOption
     public Task CreateAsync(Cart cart, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(cart);
-        return _carts.ChangeAsync(cart.CartId, _ => Decision<bool, Cart>.Write(true, cart, cart.ExpiresAt), cancellationToken);
+        // A new cart id is absent, which spares the write a read.
+        return _carts.ChangeAsync(cart.CartId, _ => Decision<bool, Cart>.Write(true, cart, cart.ExpiresAt), cancellationToken, Seen<Cart>.Absent);
     }
 
     public async Task<Cart?> GetAsync(string cartId, CancellationToken cancellationToken) =>
         (await _carts.GetAsync(cartId, cancellationToken))?.Value;
+
+    /// <summary>The cart as a checkout will find it, to be handed back to <see cref="ClaimForCheckoutAsync"/> so the claim needs no read of its own.</summary>
+    public async Task<Seen<Cart>> ReadAsync(string cartId, CancellationToken cancellationToken) =>
+        new(await _carts.GetAsync(cartId, cancellationToken));
+
+    /// <summary>A cart as this store wrote it (every cart lives until its own <see cref="Cart.ExpiresAt"/>), for the next change to start from.</summary>
+    public static Seen<Cart> AsWritten(Cart cart)
+    {
+        ArgumentNullException.ThrowIfNull(cart);
+        return new(new Entry<Cart>(cart, cart.ExpiresAt));
+    }
 
     /// <summary>Sets one line (0 removes it). <paramref name="ifVersion"/> is the client's If-Match, if it sent one.</summary>
     public Task<CartChange> SetQuantityAsync(string cartId, string sku, int quantity, long? ifVersion, CancellationToken cancellationToken) =>
@@ -102,7 +114,8 @@ public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOption
     }
 
     /// <summary>Freezes an open cart for one checkout until <paramref name="leaseUntil"/>; only one claim can win.</summary>
-    public Task<CartChange> ClaimForCheckoutAsync(string cartId, string claimId, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+    public Task<CartChange> ClaimForCheckoutAsync(
+        string cartId, string claimId, DateTimeOffset leaseUntil, CancellationToken cancellationToken, Seen<Cart>? seen = null) =>
         _carts.ChangeAsync(cartId, entry =>
         {
             if (entry?.Value is not { } cart)
@@ -121,22 +134,22 @@ public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOption
                     ExpiresAt = cart.ExpiresAt > leaseUntil ? cart.ExpiresAt : leaseUntil,
                 }),
             };
-        }, cancellationToken);
+        }, cancellationToken, seen);
 
     /// <summary>Ends a claim without an order (declined, gateway down): the cart opens again.</summary>
-    public Task ReleaseClaimAsync(string cartId, string claimId, CancellationToken cancellationToken) =>
+    public Task ReleaseClaimAsync(string cartId, string claimId, CancellationToken cancellationToken, Seen<Cart>? seen = null) =>
         _carts.ChangeAsync(cartId, entry => entry?.Value is { Status: CartStatus.CheckingOut } cart && cart.CheckoutClaimId == claimId
             ? Store(CartChangeOutcome.Applied, cart with { Status = CartStatus.Open, CheckoutClaimId = null, ClaimExpiresAt = null })
-            : Keep(CartChangeOutcome.Applied), cancellationToken);
+            : Keep(CartChangeOutcome.Applied), cancellationToken, seen);
 
     /// <summary>
     /// The cart has an order (the order table says so): it is frozen for good, whichever claim it
     /// held, so a claim left behind by a checkout that lost the store after paying is ended too.
     /// </summary>
-    public Task MarkCheckedOutAsync(string cartId, string orderId, CancellationToken cancellationToken) =>
+    public Task MarkCheckedOutAsync(string cartId, string orderId, CancellationToken cancellationToken, Seen<Cart>? seen = null) =>
         _carts.ChangeAsync(cartId, entry => entry?.Value is { } cart && cart.Status != CartStatus.CheckedOut
             ? Store(CartChangeOutcome.Applied, cart with { Status = CartStatus.CheckedOut, OrderId = orderId, Version = cart.Version + 1 })
-            : Keep(CartChangeOutcome.Applied), cancellationToken);
+            : Keep(CartChangeOutcome.Applied), cancellationToken, seen);
 
     private static Decision<CartChange, Cart> Keep(CartChangeOutcome outcome, Cart? cart = null) =>
         Decision<CartChange, Cart>.Keep(new CartChange(outcome, cart));

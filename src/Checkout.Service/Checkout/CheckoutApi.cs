@@ -3,6 +3,9 @@ using CheckoutService.Edge;
 using CheckoutService.Idempotency;
 using CheckoutService.Orders;
 using CheckoutService.RateLimits;
+using CheckoutService.Sessions;
+using CheckoutService.Storage;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -31,14 +34,63 @@ public static class CheckoutApi
             .Produces<ErrorBody>(StatusCodes.Status402PaymentRequired)
             .Produces<ErrorBody>(StatusCodes.Status502BadGateway)
             .PerClientPerMinute("checkout", app.ServiceProvider.GetRequiredService<IOptions<CheckoutSettings>>().Value.CheckoutRateLimitPerMinute)
+            .WithMetadata(new ReadAhead(ReadAheadAsync))
             .RequireCors(EdgeProtections.CorsPolicy);
         return app;
     }
 
     public static Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError>> Checkout(
         CheckoutRequest request, [FromHeader] string? authorization, PlaceOrder placeOrder, HttpContext context, CancellationToken cancellationToken) =>
-        placeOrder.RunAsync(request, BearerToken.From(authorization), context.TraceIdentifier, cancellationToken);
+        placeOrder.RunAsync(request, BearerToken.From(authorization), context, cancellationToken);
+
+    /// <summary>
+    /// The session and the cart a checkout will change, read while the rate limit is counted (<see cref="ReadAhead"/>),
+    /// so that its claims need no reads of their own. The body is parsed here only to find the cart;
+    /// one that cannot be read this way is left to the endpoint, which reads and judges it as always.
+    /// </summary>
+    private static async Task<CheckoutReads> ReadAheadAsync(HttpContext context)
+    {
+        var token = BearerToken.From(context.Request.Headers.Authorization);
+        var session = token is null
+            ? Task.FromResult<StoredSession?>(null)
+            : context.RequestServices.GetRequiredService<GuestSessions>().OpenAsync(null, token, context.RequestAborted);
+        var cartId = await CartIdOfAsync(context.Request);
+        var cart = cartId is null
+            ? Task.FromResult<Seen<Cart>?>(null)
+            : ReadCartAsync(context.RequestServices.GetRequiredService<CartStore>(), cartId, context.RequestAborted);
+        await Task.WhenAll(session, cart);
+        return new CheckoutReads(await session, cartId, await cart);
+    }
+
+    private static async Task<Seen<Cart>?> ReadCartAsync(CartStore carts, string cartId, CancellationToken cancellationToken) =>
+        await carts.ReadAsync(cartId, cancellationToken);
+
+    private static async Task<string?> CartIdOfAsync(HttpRequest request)
+    {
+        if (request.ContentLength is not (> 0 and <= BodyLimits.Json) || request.HasJsonContentType() is false)
+        {
+            return null;
+        }
+        request.EnableBuffering();
+        try
+        {
+            var body = new byte[request.ContentLength.Value];
+            await request.Body.ReadExactlyAsync(body, request.HttpContext.RequestAborted);
+            return JsonSerializer.Deserialize(body, CheckoutJson.Default.CheckoutRequest)?.CartId;
+        }
+        catch (Exception e) when (e is JsonException or IOException or BadHttpRequestException)
+        {
+            return null;
+        }
+        finally
+        {
+            request.Body.Position = 0;
+        }
+    }
 }
+
+/// <summary>What a checkout's read-ahead found: the session its token opens (if it sent one) and the cart its body names.</summary>
+internal sealed record CheckoutReads(StoredSession? Session, string? CartId, Seen<Cart>? Cart);
 
 /// <summary>Carts and sessions ask the order table how a checkout ended when it could not tell them.</summary>
 internal sealed class CartOrdersFromOrderTable(IOrderStore orders) : ICartOrders

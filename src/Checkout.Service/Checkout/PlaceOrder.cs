@@ -4,7 +4,9 @@ using CheckoutService.Edge;
 using CheckoutService.Observability;
 using CheckoutService.Orders;
 using CheckoutService.Payments;
+using CheckoutService.RateLimits;
 using CheckoutService.Sessions;
+using CheckoutService.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -35,7 +37,7 @@ public sealed partial class PlaceOrder(
     private static readonly CheckoutRequestValidator Validator = new();
 
     public async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError>> RunAsync(
-        CheckoutRequest request, string? sessionToken, string requestId, CancellationToken cancellationToken)
+        CheckoutRequest request, string? sessionToken, HttpContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         using var span = CheckoutTelemetry.Source.StartActivity(CheckoutTelemetry.CompleteSpan);
@@ -44,7 +46,7 @@ public sealed partial class PlaceOrder(
         using var inFlight = metrics.CheckoutsInFlight.TrackInProgress();
         try
         {
-            var result = await PlaceAsync(request, sessionToken, requestId, cancellationToken);
+            var result = await PlaceAsync(request, sessionToken, context, cancellationToken);
             if (result.Result is ApiError { StatusCode: >= 402 and not 404 and not 409 and not 422 } failed)
             {
                 span?.SetStatus(ActivityStatusCode.Error, failed.Code);
@@ -70,7 +72,7 @@ public sealed partial class PlaceOrder(
     }
 
     private async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError>> PlaceAsync(
-        CheckoutRequest request, string? sessionToken, string requestId, CancellationToken cancellationToken)
+        CheckoutRequest request, string? sessionToken, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = ValidationFailed.ErrorsOf(Validator.Validate(request)).ToList();
         if (errors.Any(e => e.Field == "cart_id"))
@@ -78,20 +80,21 @@ public sealed partial class PlaceOrder(
             return new ValidationFailed(errors);
         }
         var cartId = request.CartId!;
+        var readAhead = ReadAhead.Taken<CheckoutReads>(context) is { } started ? await started : null;
 
         // What the request leaves out, the shopper's session may hold, but only for the holder of its
         // token: a cart id and an email never unlock a saved card or address (docs/decisions/0006).
-        GuestSession? session = null;
+        StoredSession? session = null;
         if (sessionToken is not null)
         {
-            session = (await sessions.OpenAsync(null, sessionToken, cancellationToken))?.Session;
-            if (session is null || session.CartId != cartId)
+            session = readAhead is not null ? readAhead.Session : await sessions.OpenAsync(null, sessionToken, cancellationToken);
+            if (session is null || session.Session.CartId != cartId)
             {
                 return ApiError.SessionExpired();
             }
         }
 
-        var address = request.ShippingAddress ?? session?.ShippingAddress;
+        var address = request.ShippingAddress ?? session?.Session.ShippingAddress;
         if (address is null)
         {
             errors.Add(new FieldError("shipping_address", FieldCodes.Required, "Shipping address is required",
@@ -102,50 +105,65 @@ public sealed partial class PlaceOrder(
             return new ValidationFailed(errors);
         }
         // The card is asked for once the shopper's details are right, as the page's sections go.
-        var paymentMethodId = string.IsNullOrEmpty(request.PaymentMethodId) ? session?.PaymentMethodId : request.PaymentMethodId;
+        var paymentMethodId = string.IsNullOrEmpty(request.PaymentMethodId) ? session?.Session.PaymentMethodId : request.PaymentMethodId;
         if (paymentMethodId is null)
         {
             return ValidationFailed.One("payment_method_id", FieldCodes.Required, "Payment method is required",
                 "A payment method id (pm_...) from the payment form");
         }
-
-        var claimId = Guid.NewGuid().ToString("N");
-        var claim = await carts.ClaimForCheckoutAsync(cartId, claimId, time.GetUtcNow() + ClaimLease, cancellationToken);
-        switch (claim.Outcome)
-        {
-            case CartChangeOutcome.NotFound:
-                return ApiError.CartNotFound(cartId);
-            case CartChangeOutcome.CheckedOut:
-                return ApiError.CartCheckedOut(cartId);
-            case CartChangeOutcome.CheckingOut:
-                // Another checkout is paying, or one paid and then lost the store before it could say so.
-                return (await carts.SettleAsync(claim.Cart!, cancellationToken)).Status == CartStatus.CheckedOut
-                    ? ApiError.CartCheckedOut(cartId)
-                    : ApiError.CheckoutInProgress(cartId);
-        }
-        // The claim may have taken over from a checkout that placed its order: never pay for a cart twice.
-        if ((await carts.SettleAsync(claim.Cart!, cancellationToken)).Status == CartStatus.CheckedOut)
-        {
-            return ApiError.CartCheckedOut(cartId);
-        }
-
-        var cart = CartView.Of(claim.Cart!, catalog, time.GetUtcNow());
-        if (cart.Items.Count == 0)
-        {
-            await carts.ReleaseClaimAsync(cartId, claimId, CancellationToken.None);
-            return ApiError.Of(422, "CART_EMPTY", $"Cart {cartId} is empty");
-        }
-
         var shipping = address!.Normalized();
-        var snapshot = CartSnapshot.Of(cart);
-        GuestSession? paying = null;
+
+        var claim = new CheckoutClaim(Guid.NewGuid().ToString("N"), time.GetUtcNow() + ClaimLease);
+        var seenCart = readAhead?.CartId == cartId ? readAhead.Cart : null;
+        // With the cart read ahead, the session starts paying for it in the same round trip as the
+        // claim. The session takes no claim but this one's, so if the claim loses, the session is only
+        // put back; if the claim found a newer cart than the one read, the session is told of it below.
+        var guessed = session is not null && seenCart?.Entry?.Value is { } seen && seen.StatusAt(time.GetUtcNow()) == CartStatus.Open
+            ? CartView.Of(seen, catalog, time.GetUtcNow())
+            : null;
+        var claiming = carts.ClaimForCheckoutAsync(cartId, claim.Id, claim.ExpiresAt, cancellationToken, seenCart);
+        var beginning = guessed is { Items.Count: > 0 }
+            ? sessions.BeginPaymentAsync(session!, CartSnapshot.Of(guessed), shipping, paymentMethodId, claim, cancellationToken)
+            : null;
+        await Task.WhenAll(claiming, beginning ?? Task.FromResult<StoredSession?>(null));
+        var claimed = await claiming;
+        var paying = beginning is null ? null : await beginning;
+
         var placed = false;
+        var claimHeld = claimed.Outcome == CartChangeOutcome.Applied;
         try
         {
-            // Paying holds the session, so it cannot be edited or expire under the payment; a shopper
-            // who came without one gets one that is paying already.
-            paying = (session is null ? null : await sessions.BeginPaymentAsync(session.SessionId, snapshot, shipping, paymentMethodId, cancellationToken))
-                ?? await sessions.StartPayingAsync(cartId, snapshot, request.Email!, shipping, paymentMethodId, cancellationToken);
+            switch (claimed.Outcome)
+            {
+                case CartChangeOutcome.NotFound:
+                    return ApiError.CartNotFound(cartId);
+                case CartChangeOutcome.CheckedOut:
+                    return ApiError.CartCheckedOut(cartId);
+                case CartChangeOutcome.CheckingOut:
+                    // Another checkout is paying, or one paid and then lost the store before it could say so.
+                    return (await carts.SettleAsync(claimed.Cart!, cancellationToken)).Status == CartStatus.CheckedOut
+                        ? ApiError.CartCheckedOut(cartId)
+                        : ApiError.CheckoutInProgress(cartId);
+            }
+            // The claim may have taken over from a checkout that placed its order: never pay for a cart twice.
+            if ((await carts.SettleAsync(claimed.Cart!, cancellationToken)).Status == CartStatus.CheckedOut)
+            {
+                return ApiError.CartCheckedOut(cartId);
+            }
+
+            var cart = CartView.Of(claimed.Cart!, catalog, time.GetUtcNow());
+            if (cart.Items.Count == 0)
+            {
+                return ApiError.Of(422, "CART_EMPTY", $"Cart {cartId} is empty");
+            }
+            var snapshot = CartSnapshot.Of(cart);
+            if (paying is null || paying.Session.Cart.CartVersion != cart.Version)
+            {
+                // Paying holds the session, so it cannot be edited or expire under the payment; a shopper
+                // who came without one gets one that is paying already.
+                paying = (session is null ? null : await sessions.BeginPaymentAsync(paying ?? session, snapshot, shipping, paymentMethodId, claim, cancellationToken))
+                    ?? await sessions.StartPayingAsync(cartId, snapshot, request.Email!, shipping, paymentMethodId, claim, cancellationToken);
+            }
             // Once paying starts it runs to an answer even if the shopper's connection drops (so a retry
             // finds a finished payment), but never past the deadline, which stays under the gateway's 60 s.
             using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(settings.Value.CheckoutDeadlineMs), time);
@@ -156,7 +174,7 @@ public sealed partial class PlaceOrder(
             try
             {
                 payment = await gateway.ChargeAsync(new PaymentRequest(
-                    cart.Subtotal, cart.Currency, paymentMethodId, cartId, paying.SessionId, gatewayKey, requestId), deadline.Token);
+                    cart.Subtotal, cart.Currency, paymentMethodId, cartId, paying.Session.SessionId, gatewayKey, context.TraceIdentifier), deadline.Token);
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested)
             {
@@ -173,35 +191,53 @@ public sealed partial class PlaceOrder(
             var placedAt = time.GetUtcNow();
             var confirmationToken = Ids.ConfirmationToken();
             var order = new Order(
-                Ids.Order(), cartId, paying.SessionId, request.Email!, Sha256.Hex(confirmationToken), OrderStatus.Paid,
+                Ids.Order(), cartId, paying.Session.SessionId, request.Email!, Sha256.Hex(confirmationToken), OrderStatus.Paid,
                 cart.Subtotal, cart.Currency,
                 [.. cart.Items.Select(i => new OrderLine(i.Sku, i.Name, i.UnitPrice, i.Quantity, i.LineTotal))],
                 shipping, paymentMethodId, paid.IntentId, paid.ChargeId, DeliveryEstimate.For(placedAt), placedAt);
-            if (!await SaveOrVoidAsync(order, requestId))
+            if (!await SaveOrVoidAsync(order, context.TraceIdentifier))
             {
                 return ApiError.CartCheckedOut(cartId);
             }
             placed = true;
             LogOrderPlaced(logger, order.OrderId, cartId, order.Email, order.Total.Amount);
-            await AfterOrderAsync(cartId, order, paying.SessionId, gatewayKey);
+            AfterResponse(context, AfterOrderAsync(order, CartStore.AsWritten(claimed.Cart!), paying, gatewayKey));
 
             return TypedResults.Created(
                 $"/api/v2/checkout/guest/orders/{order.OrderId}",
                 new CheckoutResponse(order.OrderId, confirmationToken, order.EstimatedDelivery, order.Total, order.Currency,
-                    CheckoutResponse.GuestV2, paying.SessionId));
+                    CheckoutResponse.GuestV2, paying.Session.SessionId));
         }
         finally
         {
             if (!placed)
             {
-                // No order: the shopper may try again at once, with this card or another.
-                await carts.ReleaseClaimAsync(cartId, claimId, CancellationToken.None);
+                // No order: the shopper may try again at once, with this card or another. The session
+                // first, so a checkout that wins the released claim finds it free.
                 if (paying is not null)
                 {
-                    await sessions.ResumeAsync(paying.SessionId, CancellationToken.None);
+                    await sessions.ResumeAsync(paying, CancellationToken.None);
+                }
+                if (claimHeld)
+                {
+                    await carts.ReleaseClaimAsync(cartId, claim.Id, CancellationToken.None, CartStore.AsWritten(claimed.Cart!));
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Holds the response until <paramref name="work"/> is done, without making it wait in line: the
+    /// idempotency record (written while the response is buffered) goes to the store alongside it.
+    /// </summary>
+    private static void AfterResponse(HttpContext context, Task work)
+    {
+        if (context.Response.HasStarted)
+        {
+            // Nothing left to hold: the work still runs, and observes its own failures.
+            return;
+        }
+        context.Response.OnStarting(() => work);
     }
 
     /// <summary>
@@ -210,19 +246,19 @@ public sealed partial class PlaceOrder(
     /// gets the 201; the sweep finds the order by its intent, and the next read of the cart or the
     /// session settles them from the order table.
     /// </summary>
-    private async Task AfterOrderAsync(string cartId, Order order, string sessionId, string gatewayKey)
+    private async Task AfterOrderAsync(Order order, Seen<Cart> claimedCart, StoredSession paying, string gatewayKey)
     {
         try
         {
             // Three stores, no order between them: together, so the shopper waits for the slowest, not the sum.
             await Task.WhenAll(
                 journal.SettleAsync(gatewayKey, "ordered", order.CreatedAt, CancellationToken.None),
-                carts.MarkCheckedOutAsync(cartId, order.OrderId, CancellationToken.None),
-                sessions.CompleteAsync(sessionId, order.PaymentIntentId, CancellationToken.None));
+                carts.MarkCheckedOutAsync(order.CartId, order.OrderId, CancellationToken.None, claimedCart),
+                sessions.CompleteAsync(paying.Session.SessionId, order.PaymentIntentId, CancellationToken.None, paying));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogAfterOrderFailed(logger, order.OrderId, cartId, e.GetType().Name);
+            LogAfterOrderFailed(logger, order.OrderId, order.CartId, e.GetType().Name);
         }
     }
 

@@ -14,7 +14,13 @@ public sealed class IdempotentAttribute : Attribute;
 /// <c>IDEMPOTENCY_KEY_REUSED</c>; the same key while the first request runs is 409
 /// <c>IDEMPOTENCY_KEY_IN_USE</c>. Records live 24 h in the shared store, so this holds across
 /// replicas. 5xx answers are not kept, so a retry after a gateway failure runs again; nor are
-/// 409 and 429, which say "not now" rather than "no".
+/// 409 and 429, which say "not now" rather than "no"; nor anything a middleware answered before
+/// the endpoint ran.
+/// <para>
+/// Two halves around the rate limiter: this one claims the key while the limiter counts the request
+/// (one round trip for both), and <see cref="IdempotencyGate"/>, after it, lets the request through
+/// only if the claim won. A refused request gives its claim back.
+/// </para>
 /// </summary>
 public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpiringTables tables, TimeProvider time, ILogger<IdempotencyMiddleware> logger)
 {
@@ -42,16 +48,14 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
 
         var recordKey = Sha256.Hex($"{Scope(context.Request.Path)}\n{value}");
         var fingerprint = await FingerprintAsync(context.Request);
-        var owner = Guid.NewGuid().ToString("N");
-        var existing = await _records.ChangeAsync(recordKey, entry => entry is null
-            ? Decision<IdempotencyRecord?, IdempotencyRecord>.Write(null, new IdempotencyRecord(fingerprint, owner, false), time.GetUtcNow() + RunningLock)
-            : Decision<IdempotencyRecord?, IdempotencyRecord>.Keep(entry.Value), context.RequestAborted);
-
-        if (existing is not null)
-        {
-            await AnswerFromRecordAsync(context, existing, fingerprint);
-            return;
-        }
+        var running = new IdempotencyRecord(fingerprint, Guid.NewGuid().ToString("N"), false);
+        var runningUntil = time.GetUtcNow() + RunningLock;
+        // A key seen for the first time is the common case: guessing it absent claims it in one round trip.
+        var claim = new IdempotencyClaim(_records.ChangeAsync(recordKey, entry => entry is null
+            ? Decision<IdempotencyRecord?, IdempotencyRecord>.Write(null, running, runningUntil)
+            : Decision<IdempotencyRecord?, IdempotencyRecord>.Keep(entry.Value), context.RequestAborted, Seen<IdempotencyRecord>.Absent), fingerprint);
+        var held = new Seen<IdempotencyRecord>(new Entry<IdempotencyRecord>(running, runningUntil));
+        context.Features.Set(claim);
 
         var original = context.Response.Body;
         using var buffer = new MemoryStream();
@@ -60,12 +64,18 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
         try
         {
             await next(context);
-            kept = IsFinal(context.Response.StatusCode);
+            kept = claim.ReachedEndpoint && IsFinal(context.Response.StatusCode);
             if (kept)
             {
-                var completed = new IdempotencyRecord(fingerprint, owner, true, context.Response.StatusCode, context.Response.ContentType,
-                    context.Response.Headers.Location, buffer.ToArray());
-                await RecordAsync(recordKey, entry => entry?.Value.Owner == owner
+                var completed = running with
+                {
+                    Completed = true,
+                    StatusCode = context.Response.StatusCode,
+                    ContentType = context.Response.ContentType,
+                    Location = context.Response.Headers.Location,
+                    Body = buffer.ToArray(),
+                };
+                await RecordAsync(recordKey, held, entry => entry?.Value.Owner == running.Owner
                     ? Decision<bool, IdempotencyRecord>.Write(true, completed, time.GetUtcNow() + Retention)
                     : Decision<bool, IdempotencyRecord>.Keep(false));
             }
@@ -73,10 +83,10 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
         finally
         {
             context.Response.Body = original;
-            if (!kept)
+            if (!kept && await claim.WonAsync())
             {
-                // Not a final answer (or an exception): free the key so the client's retry runs again.
-                await RecordAsync(recordKey, entry => entry?.Value.Owner == owner
+                // Not a final answer (or an exception, or a refusal before the endpoint): free the key so the client's retry runs again.
+                await RecordAsync(recordKey, held, entry => entry?.Value.Owner == running.Owner
                     ? Decision<bool, IdempotencyRecord>.Remove(true)
                     : Decision<bool, IdempotencyRecord>.Keep(false));
             }
@@ -90,11 +100,11 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
     /// (a paid order is not turned into a 503); a retry then runs again, and the cart's claim and the
     /// order table keep it from charging twice. A held key lapses after <see cref="RunningLock"/>.
     /// </summary>
-    private async Task RecordAsync(string recordKey, Func<Entry<IdempotencyRecord>?, Decision<bool, IdempotencyRecord>> decide)
+    private async Task RecordAsync(string recordKey, Seen<IdempotencyRecord> held, Func<Entry<IdempotencyRecord>?, Decision<bool, IdempotencyRecord>> decide)
     {
         try
         {
-            await _records.ChangeAsync(recordKey, decide, CancellationToken.None);
+            await _records.ChangeAsync(recordKey, decide, CancellationToken.None, held);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -107,7 +117,7 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
 
     private static bool IsFinal(int statusCode) => statusCode < 500 && statusCode is not (409 or 429);
 
-    private static Task AnswerFromRecordAsync(HttpContext context, IdempotencyRecord record, string fingerprint)
+    internal static Task AnswerFromRecordAsync(HttpContext context, IdempotencyRecord record, string fingerprint)
     {
         if (record.Fingerprint != fingerprint)
         {
@@ -146,4 +156,50 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency record not saved: {Failure}; the answer was sent anyway")]
     private static partial void LogRecordNotSaved(ILogger logger, string failure);
+}
+
+/// <summary>A request's claim on its <c>Idempotency-Key</c>: started before the rate limiter, settled by <see cref="IdempotencyGate"/>.</summary>
+internal sealed class IdempotencyClaim(Task<IdempotencyRecord?> claiming, string fingerprint)
+{
+    /// <summary>Null when this request now holds the key; otherwise the record that already held it.</summary>
+    public Task<IdempotencyRecord?> Claiming => claiming;
+
+    public string Fingerprint => fingerprint;
+
+    /// <summary>The gate let the request through to its endpoint, whose answer is the one to keep.</summary>
+    public bool ReachedEndpoint { get; set; }
+
+    /// <summary>Whether this request holds the key; a claim that failed in the store holds nothing to give back.</summary>
+    public async Task<bool> WonAsync()
+    {
+        try
+        {
+            return await claiming is null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>
+/// The second half of <see cref="IdempotencyMiddleware"/>, after the rate limiter: a request whose
+/// claim lost is answered from the record that holds the key, and never reaches its endpoint.
+/// </summary>
+public sealed class IdempotencyGate(RequestDelegate next)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (context.Features.Get<IdempotencyClaim>() is { } claim)
+        {
+            if (await claim.Claiming is { } existing)
+            {
+                await IdempotencyMiddleware.AnswerFromRecordAsync(context, existing, claim.Fingerprint);
+                return;
+            }
+            claim.ReachedEndpoint = true;
+        }
+        await next(context);
+    }
 }

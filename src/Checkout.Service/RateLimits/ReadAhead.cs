@@ -21,13 +21,19 @@ public sealed class ReadAhead(Func<HttpContext, Task> start)
     /// <summary>The read the limiter started for this request, or <paramref name="read"/> now when none was (no limit on the endpoint).</summary>
     public static Task<T> TakeOr<T>(HttpContext context, Func<HttpContext, Task<T>> read)
     {
-        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(read);
+        return Taken<T>(context) ?? read(context);
+    }
+
+    /// <summary>The read the limiter started for this request, or null when none was.</summary>
+    public static Task<T>? Taken<T>(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
         if (context.Items.TryGetValue(Started, out var started) && started is Task<T> task)
         {
             context.Items.Remove(Started);
             return task;
         }
-        return read(context);
+        return null;
     }
 }

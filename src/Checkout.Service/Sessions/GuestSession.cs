@@ -24,7 +24,8 @@ public sealed record CartSnapshot(IReadOnlyList<CartItemView> Items, Money Subto
 
 /// <summary>
 /// What the store keeps under <c>guest:sess:{uuid}</c>. Only a hash of the bearer token is kept,
-/// so a dump of the store grants nothing.
+/// so a dump of the store grants nothing. While paying, the session names the checkout's claim on
+/// the cart and its lease, so no other checkout takes it over while that one may still pay.
 /// </summary>
 public sealed record GuestSession(
     string SessionId,
@@ -38,7 +39,9 @@ public sealed record GuestSession(
     DateTimeOffset CreatedAt,
     DateTimeOffset LastActivity,
     string Status,
-    long Version)
+    long Version,
+    string? CheckoutClaimId = null,
+    DateTimeOffset? ClaimExpiresAt = null)
 {
     public const string KeyPrefix = "guest:sess:";
 }

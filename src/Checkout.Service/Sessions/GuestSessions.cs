@@ -18,13 +18,17 @@ public sealed partial class GuestSessions(
     public TimeSpan Ttl => settings.Value.GuestSessionTtl;
 
     /// <summary>Starts a session for a cart; the token is shown once, to the shopper who asked.</summary>
-    public Task<(GuestSession Session, string Token)> StartAsync(string cartId, CartSnapshot snapshot, string email, CancellationToken cancellationToken) =>
-        StartAsync(cartId, snapshot, email, null, null, SessionStatus.Active, cancellationToken);
+    public async Task<(GuestSession Session, string Token)> StartAsync(string cartId, CartSnapshot snapshot, string email, CancellationToken cancellationToken)
+    {
+        var (stored, token) = await StartAsync(cartId, snapshot, email, null, null, null, cancellationToken);
+        return (stored.Session, token);
+    }
 
-    /// <summary>For a checkout that came without a session: one that is already paying with the request's address and card.</summary>
-    public async Task<GuestSession> StartPayingAsync(
-        string cartId, CartSnapshot snapshot, string email, ShippingAddress shippingAddress, string paymentMethodId, CancellationToken cancellationToken) =>
-        (await StartAsync(cartId, snapshot, email, shippingAddress, paymentMethodId, SessionStatus.PaymentPending, cancellationToken)).Session;
+    /// <summary>For a checkout that came without a session: one that is already paying, for this claim, with the request's address and card.</summary>
+    public async Task<StoredSession> StartPayingAsync(
+        string cartId, CartSnapshot snapshot, string email, ShippingAddress shippingAddress, string paymentMethodId, CheckoutClaim claim,
+        CancellationToken cancellationToken) =>
+        (await StartAsync(cartId, snapshot, email, shippingAddress, paymentMethodId, claim, cancellationToken)).Stored;
 
     /// <summary>
     /// The session the token opens, or null. Unknown, expired, a wrong token or a token for
@@ -41,38 +45,56 @@ public sealed partial class GuestSessions(
         return matches && stored is not null ? stored : null;
     }
 
-    /// <summary>Saves the shipping section while the session is still being filled in; otherwise returns it unchanged.</summary>
-    public Task<StoredSession?> SaveShippingAddressAsync(string sessionId, ShippingAddress address, CancellationToken cancellationToken) =>
-        ChangeAsync(sessionId, s => s.Status == SessionStatus.Active ? s with { ShippingAddress = address } : null, cancellationToken);
+    /// <summary>Saves the shipping section while the session is still being filled in; otherwise returns it unchanged. <paramref name="session"/> is as the caller opened it.</summary>
+    public Task<StoredSession?> SaveShippingAddressAsync(StoredSession session, ShippingAddress address, CancellationToken cancellationToken) =>
+        ChangeAsync(session.Session.SessionId, s => s.Status == SessionStatus.Active ? s with { ShippingAddress = address } : null, cancellationToken, session);
 
     /// <summary>Saves the payment section while the session is still being filled in; otherwise returns it unchanged.</summary>
-    public Task<StoredSession?> SavePaymentMethodAsync(string sessionId, string paymentMethodId, CancellationToken cancellationToken) =>
-        ChangeAsync(sessionId, s => s.Status == SessionStatus.Active ? s with { PaymentMethodId = paymentMethodId } : null, cancellationToken);
+    public Task<StoredSession?> SavePaymentMethodAsync(StoredSession session, string paymentMethodId, CancellationToken cancellationToken) =>
+        ChangeAsync(session.Session.SessionId, s => s.Status == SessionStatus.Active ? s with { PaymentMethodId = paymentMethodId } : null, cancellationToken, session);
 
     /// <summary>
-    /// A checkout starts paying with this session: it holds what is being bought and with what, and
-    /// cannot be edited meanwhile. Null when the session is gone or already completed.
+    /// A checkout starts paying with this session under its claim on the cart: the session holds what
+    /// is being bought and with what, and cannot be edited meanwhile. Null when the session is gone,
+    /// already completed, or paying for another checkout whose lease still runs.
     /// </summary>
-    public async Task<GuestSession?> BeginPaymentAsync(
-        string sessionId, CartSnapshot snapshot, ShippingAddress shippingAddress, string paymentMethodId, CancellationToken cancellationToken)
+    public async Task<StoredSession?> BeginPaymentAsync(
+        StoredSession session, CartSnapshot snapshot, ShippingAddress shippingAddress, string paymentMethodId, CheckoutClaim claim,
+        CancellationToken cancellationToken)
     {
-        var changed = await ChangeAsync(sessionId, s => s.Status == SessionStatus.Completed ? null : s with
-        {
-            Status = SessionStatus.PaymentPending,
-            Cart = snapshot,
-            ShippingAddress = shippingAddress,
-            PaymentMethodId = paymentMethodId,
-        }, cancellationToken);
-        return changed?.Session.Status == SessionStatus.PaymentPending ? changed.Session : null;
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(claim);
+        var changed = await ChangeAsync(session.Session.SessionId, s =>
+            s.Status == SessionStatus.Completed || PaysForAnother(s, claim.Id) ? null : s with
+            {
+                Status = SessionStatus.PaymentPending,
+                Cart = snapshot,
+                ShippingAddress = shippingAddress,
+                PaymentMethodId = paymentMethodId,
+                CheckoutClaimId = claim.Id,
+                ClaimExpiresAt = claim.ExpiresAt,
+            }, cancellationToken, session);
+        return changed?.Session is { Status: SessionStatus.PaymentPending } paying && paying.CheckoutClaimId == claim.Id ? changed : null;
     }
 
     /// <summary>The payment ended without an order (declined, gateway down): the shopper may edit and try again.</summary>
-    public Task ResumeAsync(string sessionId, CancellationToken cancellationToken) =>
-        ChangeAsync(sessionId, s => s.Status == SessionStatus.PaymentPending ? s with { Status = SessionStatus.Active } : null, cancellationToken);
+    public Task ResumeAsync(StoredSession paying, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(paying);
+        return ChangeAsync(paying.Session.SessionId, s => s.Status == SessionStatus.PaymentPending && s.CheckoutClaimId == paying.Session.CheckoutClaimId
+            ? s with { Status = SessionStatus.Active, CheckoutClaimId = null, ClaimExpiresAt = null }
+            : null, cancellationToken, paying);
+    }
 
     /// <summary>The order is placed: the session is done and remembers the intent that paid, when it is known.</summary>
-    public Task<StoredSession?> CompleteAsync(string sessionId, string? paymentIntentId, CancellationToken cancellationToken) =>
-        ChangeAsync(sessionId, s => s with { Status = SessionStatus.Completed, PaymentIntentId = paymentIntentId ?? s.PaymentIntentId }, cancellationToken);
+    public Task<StoredSession?> CompleteAsync(string sessionId, string? paymentIntentId, CancellationToken cancellationToken, StoredSession? seen = null) =>
+        ChangeAsync(sessionId, s => s with
+        {
+            Status = SessionStatus.Completed,
+            PaymentIntentId = paymentIntentId ?? s.PaymentIntentId,
+            CheckoutClaimId = null,
+            ClaimExpiresAt = null,
+        }, cancellationToken, seen);
 
     /// <summary>
     /// A session still paying may belong to a checkout that placed its order and then lost the
@@ -89,22 +111,28 @@ public sealed partial class GuestSessions(
         return await CompleteAsync(stored.Session.SessionId, null, cancellationToken) ?? stored;
     }
 
-    private async Task<(GuestSession Session, string Token)> StartAsync(
-        string cartId, CartSnapshot snapshot, string email, ShippingAddress? shippingAddress, string? paymentMethodId, string status,
+    /// <summary>Another checkout's claim holds the session and may still be paying.</summary>
+    private bool PaysForAnother(GuestSession session, string claimId) =>
+        session.Status == SessionStatus.PaymentPending && session.CheckoutClaimId != claimId && session.ClaimExpiresAt > time.GetUtcNow();
+
+    private async Task<(StoredSession Stored, string Token)> StartAsync(
+        string cartId, CartSnapshot snapshot, string email, ShippingAddress? shippingAddress, string? paymentMethodId, CheckoutClaim? claim,
         CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var sessionId = SessionTokens.NewSessionId();
         var (token, hash) = SessionTokens.Issue(sessionId);
-        var session = new GuestSession(sessionId, cartId, email, hash, snapshot, shippingAddress, paymentMethodId, null, now, now, status, 1);
-        await store.CreateAsync(session, Ttl, cancellationToken);
+        var session = new GuestSession(sessionId, cartId, email, hash, snapshot, shippingAddress, paymentMethodId, null, now, now,
+            claim is null ? SessionStatus.Active : SessionStatus.PaymentPending, 1, claim?.Id, claim?.ExpiresAt);
+        var stored = await store.CreateAsync(session, Ttl, cancellationToken);
         metrics.CheckoutStarted.WithLabels(CheckoutMetrics.GuestV2, metrics.Region).Inc();
         LogSessionStarted(logger, sessionId, cartId, email, token);
-        return (session, token);
+        return (stored, token);
     }
 
-    private Task<StoredSession?> ChangeAsync(string sessionId, Func<GuestSession, GuestSession?> change, CancellationToken cancellationToken) =>
-        store.ChangeAsync(sessionId, change, Ttl, cancellationToken);
+    private Task<StoredSession?> ChangeAsync(
+        string sessionId, Func<GuestSession, GuestSession?> change, CancellationToken cancellationToken, StoredSession? seen = null) =>
+        store.ChangeAsync(sessionId, change, Ttl, cancellationToken, seen);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Started guest session {SessionId} for cart {CartId}, shopper {Email}, token {SessionToken}")]
     private static partial void LogSessionStarted(ILogger logger, string sessionId, string cartId, [Email] string email, [Secret] string sessionToken);

@@ -18,14 +18,17 @@ public sealed class SessionStore(IExpiringTables tables, TimeProvider time)
     private readonly IExpiringTable<GuestSession> _sessions = tables.Open("", SessionsJson.Default.GuestSession, KeptAfterExpiry);
     private readonly IExpiryIndex _expiries = tables.OpenIndex("guest:sess-expiry");
 
-    public async Task CreateAsync(GuestSession session, TimeSpan ttl, CancellationToken cancellationToken)
+    public async Task<StoredSession> CreateAsync(GuestSession session, TimeSpan ttl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
         var expiresAt = time.GetUtcNow() + ttl;
-        // Indexed first: a crash between the two leaves an index entry without a session (swept
-        // away), never a session that expires unnoticed.
-        await _expiries.ScheduleAsync(session.SessionId, expiresAt, cancellationToken);
-        await _sessions.ChangeAsync(session.SessionId, _ => Decision<bool, GuestSession>.Write(true, session, expiresAt), cancellationToken);
+        // Indexed and written together: the shopper gets the token only once both landed, so no
+        // session anyone can use expires unnoticed. A new id is absent, which spares the write a read.
+        await Task.WhenAll(
+            _expiries.ScheduleAsync(session.SessionId, expiresAt, cancellationToken),
+            _sessions.ChangeAsync(session.SessionId, _ => Decision<bool, GuestSession>.Write(true, session, expiresAt), cancellationToken,
+                Seen<GuestSession>.Absent));
+        return new StoredSession(session, expiresAt);
     }
 
     public async Task<StoredSession?> GetAsync(string sessionId, CancellationToken cancellationToken) =>
@@ -33,14 +36,22 @@ public sealed class SessionStore(IExpiringTables tables, TimeProvider time)
 
     /// <summary>
     /// Applies <paramref name="change"/> to the newest version of the session atomically, with its
-    /// version bumped and its TTL reset; on Redis a writer that lost to another tab re-reads and
-    /// re-applies. A change that returns null refuses, and the session is returned as it is. Null
-    /// when the session is gone.
+    /// version bumped and its TTL reset; on Redis a writer that lost to another tab re-applies it to
+    /// the winner's. A change that returns null refuses, and the session is returned as it is. Null
+    /// when the session is gone. <paramref name="seen"/>, the session as the caller last read or wrote
+    /// it, saves the change a read.
     /// </summary>
-    public async Task<StoredSession?> ChangeAsync(string sessionId, Func<GuestSession, GuestSession?> change, TimeSpan ttl, CancellationToken cancellationToken)
+    public async Task<StoredSession?> ChangeAsync(
+        string sessionId, Func<GuestSession, GuestSession?> change, TimeSpan ttl, CancellationToken cancellationToken, StoredSession? seen = null)
     {
         ArgumentNullException.ThrowIfNull(change);
-        var changed = await _sessions.ChangeAsync(sessionId, entry =>
+        var now = time.GetUtcNow();
+        var expiresAt = now + ttl;
+        // The index moves with the write, not after it: if the write then loses to another tab, that
+        // tab renewed the session at the same moment, and a refused change is one the session no
+        // longer needs watching for (completed, or paying and about to complete or resume).
+        var scheduled = _expiries.ScheduleAsync(sessionId, expiresAt, cancellationToken);
+        var changing = _sessions.ChangeAsync(sessionId, entry =>
         {
             if (entry is null)
             {
@@ -50,16 +61,11 @@ public sealed class SessionStore(IExpiringTables tables, TimeProvider time)
             {
                 return Decision<StoredSession?, GuestSession>.Keep(new StoredSession(entry.Value, entry.ExpiresAt));
             }
-            var now = time.GetUtcNow();
             var session = proposed with { Version = entry.Value.Version + 1, LastActivity = now };
-            return Decision<StoredSession?, GuestSession>.Write(new StoredSession(session, now + ttl), session, now + ttl);
-        }, cancellationToken);
-        // Moved after the write: a crash in between leaves the index early, and the sweep, finding the session renewed, moves it on.
-        if (changed is not null)
-        {
-            await _expiries.ScheduleAsync(sessionId, changed.ExpiresAt, cancellationToken);
-        }
-        return changed;
+            return Decision<StoredSession?, GuestSession>.Write(new StoredSession(session, expiresAt), session, expiresAt);
+        }, cancellationToken, seen is null ? null : new Seen<GuestSession>(new Entry<GuestSession>(seen.Session, seen.ExpiresAt)));
+        await Task.WhenAll(scheduled, changing);
+        return await changing;
     }
 
     /// <summary>Sessions whose expiry is due by the index, earliest first.</summary>

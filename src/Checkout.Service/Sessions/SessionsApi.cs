@@ -42,7 +42,8 @@ public static class SessionsApi
         sessions.MapPost("", StartSession).PerClientPerMinute("session-start", settings.SessionStartRateLimitPerMinute);
         sessions.MapGet("/{sessionId}", GetSession).PerClientPerMinute("session-read", settings.SessionReadRateLimitPerMinute)
             .WithMetadata(new ReadAhead(OpenFromRequest));
-        var writes = sessions.MapGroup("/{sessionId}").PerRouteValuePerMinute("session-write", settings.SessionWriteRateLimitPerMinute, "sessionId");
+        var writes = sessions.MapGroup("/{sessionId}").PerRouteValuePerMinute("session-write", settings.SessionWriteRateLimitPerMinute, "sessionId")
+            .WithMetadata(new ReadAhead(OpenFromRequest));
         writes.MapPut("/shipping-address", SaveShippingAddress);
         writes.MapPut("/payment-method", SavePaymentMethod);
         return app;
@@ -88,7 +89,7 @@ public static class SessionsApi
 
     public static async Task<Results<Ok<SessionView>, ValidationFailed, ApiError>> SaveShippingAddress(
         string sessionId, SaveShippingAddressRequest request, [FromHeader] string? authorization, GuestSessions sessions,
-        TimeProvider time, CancellationToken cancellationToken)
+        TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
         var address = request.Address;
         var validation = AddressValidator.Validate(address);
@@ -96,34 +97,37 @@ public static class SessionsApi
         {
             return new ValidationFailed(ValidationFailed.ErrorsOf(validation, "shipping_address"));
         }
-        return await SaveAsync(sessionId, authorization, sessions, time,
-            id => sessions.SaveShippingAddressAsync(id, address.Normalized(), cancellationToken), cancellationToken);
+        return await SaveAsync(context, time,
+            opened => sessions.SaveShippingAddressAsync(opened, address.Normalized(), cancellationToken));
     }
 
     public static async Task<Results<Ok<SessionView>, ValidationFailed, ApiError>> SavePaymentMethod(
         string sessionId, SavePaymentMethodRequest request, [FromHeader] string? authorization, GuestSessions sessions,
-        TimeProvider time, CancellationToken cancellationToken)
+        TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
         var validation = PaymentMethodValidator.Validate(request);
         if (!validation.IsValid)
         {
             return new ValidationFailed(ValidationFailed.ErrorsOf(validation));
         }
-        return await SaveAsync(sessionId, authorization, sessions, time,
-            id => sessions.SavePaymentMethodAsync(id, request.PaymentMethodId!, cancellationToken), cancellationToken);
+        return await SaveAsync(context, time,
+            opened => sessions.SavePaymentMethodAsync(opened, request.PaymentMethodId!, cancellationToken));
     }
 
-    /// <summary>Saves one section of the session the token opens; a session already paying or completed is not edited.</summary>
+    /// <summary>
+    /// Saves one section of the session the token opens; a session already paying or completed is not
+    /// edited. The endpoints bind the route's id and the token so the API document names them; the
+    /// session they open was read while the rate limit was counted (<see cref="ReadAhead"/>).
+    /// </summary>
     private static async Task<Results<Ok<SessionView>, ValidationFailed, ApiError>> SaveAsync(
-        string sessionId, string? authorization, GuestSessions sessions, TimeProvider time,
-        Func<string, Task<StoredSession?>> save, CancellationToken cancellationToken)
+        HttpContext context, TimeProvider time, Func<StoredSession, Task<StoredSession?>> save)
     {
-        if (await sessions.OpenAsync(SessionTokens.NormalizeSessionId(sessionId), BearerToken.From(authorization), cancellationToken) is not { } opened)
+        if (await ReadAhead.TakeOr(context, OpenFromRequest) is not { } opened)
         {
             return ApiError.SessionExpired();
         }
         // The status is checked inside the optimistic write, so a checkout that starts paying meanwhile wins.
-        var changed = await save(opened.Session.SessionId);
+        var changed = await save(opened);
         return changed?.Session.Status switch
         {
             null => ApiError.SessionExpired(),

@@ -4,6 +4,16 @@ namespace CheckoutService.Storage;
 public sealed record Entry<T>(T Value, DateTimeOffset ExpiresAt);
 
 /// <summary>
+/// A key as a read found it: its entry, or none. Handed back to a change of the same key, it spares
+/// the change its own read; if the key changed meanwhile the change still sees the newest value, at
+/// the price of the round trip it tried to save.
+/// </summary>
+public sealed record Seen<T>(Entry<T>? Entry) where T : class
+{
+    public static readonly Seen<T> Absent = new((Entry<T>?)null);
+}
+
+/// <summary>
 /// What a change decides after seeing the current value: what to return, and whether to write
 /// a new value (with its expiry), delete the key, or leave it as it is.
 /// </summary>
@@ -20,7 +30,7 @@ public readonly record struct Decision<TResult, T>(TResult Result, T? NewValue =
 /// <summary>
 /// The shared ephemeral state behind carts, sessions and idempotency records: keys with values
 /// that expire. A change is an atomic read-decide-write on one key: under a lock in process, a
-/// compare-and-set script retried on conflict on Redis. Expiry is judged by the service's
+/// compare-and-set script on Redis that hands a loser the newest value to decide on again. Expiry is judged by the service's
 /// <see cref="TimeProvider"/>, so both behave the same and tests can move the clock.
 /// </summary>
 public interface IExpiringTable<T> where T : class
@@ -30,8 +40,10 @@ public interface IExpiringTable<T> where T : class
     /// <summary>
     /// Runs <paramref name="decide"/> on the live entry (null when absent or expired) and applies its
     /// decision atomically. <paramref name="decide"/> may run more than once, so it must not have side effects.
+    /// With <paramref name="seen"/>, the first decision is made on it instead of a fresh read: a
+    /// decision to keep stands as of when it was seen, a write lands only if nothing changed since.
     /// </summary>
-    Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken);
+    Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken, Seen<T>? seen = null);
 
     /// <summary>The entry even past its expiry, while the table still keeps it (its <c>keepAfterExpiry</c>); null once it is gone.</summary>
     Task<Entry<T>?> PeekAsync(string key, CancellationToken cancellationToken);

@@ -32,7 +32,8 @@ internal sealed class InMemoryTable<T>(InMemoryTables capacity, TimeProvider tim
         return Task.CompletedTask;
     }
 
-    public Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken)
+    // What a caller has seen saves nothing here: the live entry is at hand under the lock.
+    public Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken, Seen<T>? seen = null)
     {
         ArgumentNullException.ThrowIfNull(decide);
         var swept = false;

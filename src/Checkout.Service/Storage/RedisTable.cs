@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using CheckoutService.Observability;
@@ -10,9 +11,12 @@ namespace CheckoutService.Storage;
 
 /// <summary>
 /// An <see cref="IExpiringTable{T}"/> on Redis, standalone or Cluster. Each record is one hash
-/// (<c>v</c> a random version, <c>x</c> its expiry in Unix ms, <c>d</c> the JSON), so every
-/// operation touches one key and one hash slot. Changes are optimistic: read, decide in C#, then a
-/// compare-and-set script that writes only if the version is still the one read; a loser re-reads.
+/// (<c>v</c> a stamp of its content, <c>x</c> its expiry in Unix ms, <c>d</c> the JSON), so every
+/// operation touches one key and one hash slot. Changes are optimistic: decide in C# on what was
+/// read (or what the caller had <see cref="Seen{T}">seen</see>), then a compare-and-set script writes
+/// only if the stamp is still the one decided on. A loser gets the newest record back from the same
+/// script and decides again, so contention costs no extra reads. The stamp is a hash of expiry and
+/// JSON, so the value a caller holds (read or just written) tells its stamp without asking Redis.
 /// Redis expires the key itself a little after <c>x</c>, so nothing is left behind.
 /// </summary>
 internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeInfo<T> json, TimeProvider time, TimeSpan keepAfterExpiry, CheckoutMetrics? metrics)
@@ -29,20 +33,20 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
 
     private static readonly RedisValue[] Fields = ["v", "x", "d"];
 
-    // ARGV: expected version ('' = must be absent or expired), now ms, new version, expiry ms, data, physical TTL ms
+    // ARGV: expected stamp ('' = must be absent or expired), now ms, new stamp, expiry ms, data, physical TTL ms.
+    // Returns {1} when written, otherwise {0, v, x, d}: the record as it is, for the next decision.
     private const string CompareAndSet = """
-        local v = redis.call('HGET', KEYS[1], 'v')
+        local cur = redis.call('HMGET', KEYS[1], 'v', 'x', 'd')
+        local v = cur[1]
         if ARGV[1] == '' then
-          if v then
-            local x = tonumber(redis.call('HGET', KEYS[1], 'x'))
-            if x and x > tonumber(ARGV[2]) then return 0 end
-          end
+          if v and tonumber(cur[2]) and tonumber(cur[2]) > tonumber(ARGV[2]) then return {0, v, cur[2], cur[3]} end
         elseif v ~= ARGV[1] then
-          return 0
+          if v then return {0, v, cur[2], cur[3]} end
+          return {0}
         end
         redis.call('HSET', KEYS[1], 'v', ARGV[3], 'x', ARGV[4], 'd', ARGV[5])
         redis.call('PEXPIRE', KEYS[1], ARGV[6])
-        return 1
+        return {1}
         """;
 
     private const string CompareAndDelete = """
@@ -61,39 +65,44 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
 
     public Task PurgeAsync(string key, CancellationToken cancellationToken) => Timed(metrics, "del", () => redis.KeyDeleteAsync(keyPrefix + key));
 
-    public async Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken)
+    public async Task<TResult> ChangeAsync<TResult>(
+        string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken, Seen<T>? seen = null)
     {
         ArgumentNullException.ThrowIfNull(decide);
         var redisKey = (RedisKey)(keyPrefix + key);
+        var (entry, stamp) = seen is null ? await ReadAsync(redisKey) : StampOf(seen.Entry);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (entry, version) = await ReadAsync(redisKey);
             var decision = decide(entry);
             if (decision.NewValue is { } value)
             {
                 var now = time.GetUtcNow();
+                var data = JsonSerializer.Serialize(value, json);
+                var expiresMs = decision.NewExpiry.ToUnixTimeMilliseconds();
                 var ttl = decision.NewExpiry - now + _grace;
-                var written = (int)await Timed(metrics, "set", () => redis.ScriptEvaluateAsync(CompareAndSet, [redisKey],
+                var answer = (RedisResult[])(await Timed(metrics, "set", () => redis.ScriptEvaluateAsync(CompareAndSet, [redisKey],
                 [
-                    entry is null ? "" : version,
+                    entry is null ? "" : stamp,
                     now.ToUnixTimeMilliseconds(),
-                    RandomNumberGenerator.GetHexString(16, lowercase: true),
-                    decision.NewExpiry.ToUnixTimeMilliseconds(),
-                    JsonSerializer.Serialize(value, json),
+                    Stamp(data, expiresMs),
+                    expiresMs,
+                    data,
                     (long)Math.Max(1, ttl.TotalMilliseconds),
-                ]));
-                if (written == 1)
+                ])))!;
+                if ((int)answer[0] == 1)
                 {
                     return decision.Result;
                 }
+                (entry, stamp) = answer.Length == 4 ? Parse((RedisValue)answer[1], (RedisValue)answer[2], (RedisValue)answer[3]) : (null, RedisValue.Null);
             }
             else if (decision.Delete && entry is not null)
             {
-                if ((int)await Timed(metrics, "del", () => redis.ScriptEvaluateAsync(CompareAndDelete, [redisKey], [version])) == 1)
+                if ((int)await Timed(metrics, "del", () => redis.ScriptEvaluateAsync(CompareAndDelete, [redisKey], [stamp])) == 1)
                 {
                     return decision.Result;
                 }
+                (entry, stamp) = await ReadAsync(redisKey);
             }
             else
             {
@@ -103,19 +112,34 @@ internal sealed class RedisTable<T>(IDatabase redis, string keyPrefix, JsonTypeI
         throw new StoreContentionException(key);
     }
 
-    private async Task<(Entry<T>? Entry, RedisValue Version)> ReadAsync(RedisKey key, bool includeExpired = false)
+    /// <summary>A seen entry and the stamp it would have in Redis; an expired one is absent to a change.</summary>
+    private (Entry<T>? Entry, RedisValue Stamp) StampOf(Entry<T>? seen) =>
+        seen is null || seen.ExpiresAt <= time.GetUtcNow()
+            ? (null, RedisValue.Null)
+            : (seen, Stamp(JsonSerializer.Serialize(seen.Value, json), seen.ExpiresAt.ToUnixTimeMilliseconds()));
+
+    /// <summary>Equal stamps mean equal records (expiry and content), which is all a compare-and-set needs to know.</summary>
+    private static string Stamp(string data, long expiresMs) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{expiresMs}\n{data}")), 0, 16);
+
+    private async Task<(Entry<T>? Entry, RedisValue Stamp)> ReadAsync(RedisKey key, bool includeExpired = false)
     {
         var fields = await Timed(metrics, "get", () => redis.HashGetAsync(key, Fields));
-        if (fields[2].IsNull || !long.TryParse((string?)fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var expiresMs))
+        return Parse(fields[0], fields[1], fields[2], includeExpired);
+    }
+
+    private (Entry<T>? Entry, RedisValue Stamp) Parse(RedisValue stamp, RedisValue expires, RedisValue data, bool includeExpired = false)
+    {
+        if (data.IsNull || !long.TryParse((string?)expires, NumberStyles.None, CultureInfo.InvariantCulture, out var expiresMs))
         {
             return (null, RedisValue.Null);
         }
         var expiresAt = DateTimeOffset.FromUnixTimeMilliseconds(expiresMs);
         if (expiresAt <= time.GetUtcNow() && !includeExpired)
         {
-            return (null, fields[0]);
+            return (null, stamp);
         }
-        return (new Entry<T>(JsonSerializer.Deserialize((string)fields[2]!, json)!, expiresAt), fields[0]);
+        return (new Entry<T>(JsonSerializer.Deserialize((string)data!, json)!, expiresAt), stamp);
     }
 }
 

@@ -43,8 +43,8 @@ public sealed class ShopperClient(HttpClient http) : IDisposable
         ["payment_method_id"] = paymentMethodId,
     };
 
-    public Task<Reply> CheckoutAsync(JsonNode body, string? token = null) =>
-        SendAsync(HttpMethod.Post, "/api/v2/checkout/guest", body, token);
+    public Task<Reply> CheckoutAsync(JsonNode body, string? token = null, Action<HttpRequestMessage>? configure = null) =>
+        SendAsync(HttpMethod.Post, "/api/v2/checkout/guest", body, token, configure);
 
     public Task<Reply> SaveShippingAddressAsync(string sessionId, string? token) =>
         SendAsync(HttpMethod.Put, $"/api/v2/checkout/guest/session/{sessionId}/shipping-address",

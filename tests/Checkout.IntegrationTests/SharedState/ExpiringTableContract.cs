@@ -67,6 +67,45 @@ public abstract class ExpiringTableContract(Func<TimeProvider, IExpiringTables> 
     }
 
     [Fact]
+    public async Task Change_FromAStaleSeenEntry_DecidesAgainOnTheNewest()
+    {
+        var table = Table();
+        var key = Key();
+        await IncrementAsync(table, key);
+        var seen = new Seen<Counter>(await table.GetAsync(key, CancellationToken.None));
+        await IncrementAsync(table, key); // another writer, after the entry was seen
+
+        var written = await table.ChangeAsync(key, e =>
+        {
+            var next = new Counter((e?.Value.Value ?? 0) + 1);
+            return Decision<int, Counter>.Write(next.Value, next, Clock.GetUtcNow().AddMinutes(5));
+        }, CancellationToken.None, seen);
+        var claimed = await table.ChangeAsync(key, e => e is null
+            ? Decision<int, Counter>.Write(0, new Counter(0), Clock.GetUtcNow().AddMinutes(5))
+            : Decision<int, Counter>.Keep(e.Value.Value), CancellationToken.None, Seen<Counter>.Absent);
+
+        Assert.Equal(3, written);
+        Assert.Equal(3, claimed); // "absent" was a guess: the key held 3, so nothing was overwritten
+        Assert.Equal(3, (await table.GetAsync(key, CancellationToken.None))!.Value.Value);
+    }
+
+    [Fact]
+    public async Task Change_FromTheValueJustWritten_Applies()
+    {
+        var table = Table();
+        var key = Key();
+        var expiresAt = Clock.GetUtcNow().AddMinutes(5);
+        await table.ChangeAsync(key, _ => Decision<bool, Counter>.Write(true, new Counter(1), expiresAt), CancellationToken.None, Seen<Counter>.Absent);
+
+        var seen = new Seen<Counter>(new Entry<Counter>(new Counter(1), expiresAt));
+        var result = await table.ChangeAsync(key, e => Decision<int, Counter>.Write(e!.Value.Value + 1, new Counter(e.Value.Value + 1), expiresAt),
+            CancellationToken.None, seen);
+
+        Assert.Equal(2, result);
+        Assert.Equal(2, (await table.GetAsync(key, CancellationToken.None))!.Value.Value);
+    }
+
+    [Fact]
     public async Task Change_KeepAndRemove_DoWhatTheySay()
     {
         var table = Table();

@@ -1,8 +1,11 @@
 using CheckoutService.Carts;
 using CheckoutService.Edge;
 using CheckoutService.IntegrationTests.Infrastructure;
+using CheckoutService.Observability;
 using CheckoutService.Sessions;
 using CheckoutService.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CheckoutService.IntegrationTests.SharedState;
@@ -25,6 +28,33 @@ public abstract class SessionStoreContract(Func<TimeProvider, IExpiringTables> b
         await Store.CreateAsync(session, Ttl, CancellationToken.None);
         return session;
     }
+
+    [Fact]
+    public async Task BeginPayment_WhileAnotherCheckoutsClaimHoldsTheSession_IsRefused_AndItsResumeChangesNothing()
+    {
+        var settings = Options.Create(new CheckoutSettings());
+        var sessions = new GuestSessions(Store, _clock, settings, new CheckoutMetrics(settings), NullLogger<GuestSessions>.Instance);
+        var opened = await Store.GetAsync((await NewSessionAsync()).SessionId, CancellationToken.None);
+        var snapshot = new CartSnapshot([], Money.Zero, "USD", 1);
+        var first = new CheckoutClaim("first", _clock.GetUtcNow().AddSeconds(90));
+        var second = new CheckoutClaim("second", _clock.GetUtcNow().AddSeconds(90));
+
+        var paying = await sessions.BeginPaymentAsync(opened!, snapshot, ShippingAddressForTests, "pm_first", first, CancellationToken.None);
+        // The second tab read the session before the first began paying, and decides on that old read.
+        var refused = await sessions.BeginPaymentAsync(opened!, snapshot, ShippingAddressForTests, "pm_second", second, CancellationToken.None);
+        await sessions.ResumeAsync(opened! with { Session = opened.Session with { Status = SessionStatus.PaymentPending, CheckoutClaimId = "second" } },
+            CancellationToken.None);
+        var held = await Store.GetAsync(opened!.Session.SessionId, CancellationToken.None);
+        _clock.Advance(TimeSpan.FromSeconds(91)); // the first checkout crashed: its lease lapses, and the session can be paid again
+        var takenOver = await sessions.BeginPaymentAsync(held!, snapshot, ShippingAddressForTests, "pm_second", second, CancellationToken.None);
+
+        Assert.Equal("first", paying!.Session.CheckoutClaimId);
+        Assert.Null(refused);
+        Assert.Equal((SessionStatus.PaymentPending, "first", "pm_first"), (held!.Session.Status, held.Session.CheckoutClaimId, held.Session.PaymentMethodId));
+        Assert.Equal("second", takenOver!.Session.CheckoutClaimId);
+    }
+
+    private static readonly ShippingAddress ShippingAddressForTests = new("1 Main St", null, "Springfield", "IL", "62701", "US");
 
     [Fact]
     public async Task Create_ThenGet_ReturnsTheSession()
