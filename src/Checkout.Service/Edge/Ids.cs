@@ -13,5 +13,7 @@ public static class Ids
 
     public static string ConfirmationToken() => "cnf_" + RandomNumberGenerator.GetString(Alphabet, 12);
 
-    public static string Request() => "req_" + RandomNumberGenerator.GetHexString(12, lowercase: true);
+    public const string RequestPrefix = "req_";
+
+    public static string Request() => RequestPrefix + RandomNumberGenerator.GetHexString(12, lowercase: true);
 }

@@ -19,8 +19,13 @@ public static partial class RequestIds
     public static IApplicationBuilder UseRequestIds(this IApplicationBuilder app) => app.Use((context, next) =>
     {
         var sent = context.Request.Headers[Header];
-        context.TraceIdentifier = sent.Count == 1 && Sane().IsMatch(sent[0]!) ? sent[0]! : Ids.Request();
-        var traceId = Activity.Current?.TraceId.ToHexString() ?? ActivityTraceId.CreateRandom().ToHexString();
+        var activity = Activity.Current;
+        // The server span's id is random already and names this request alone (the trace id may be a
+        // caller's, shared by many requests): reusing it costs nothing, and a log line leads to its span.
+        context.TraceIdentifier = sent.Count == 1 && Sane().IsMatch(sent[0]!) ? sent[0]!
+            : activity is null ? Ids.Request()
+            : Ids.RequestPrefix + activity.SpanId.ToHexString()[..12];
+        var traceId = activity?.TraceId.ToHexString() ?? ActivityTraceId.CreateRandom().ToHexString();
         // Set when the response starts, because an error handler clears headers set before it.
         context.Response.OnStarting(static state =>
         {
