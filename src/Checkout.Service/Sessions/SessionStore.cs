@@ -6,11 +6,11 @@ namespace CheckoutService.Sessions;
 /// Guest sessions under <c>guest:sess:{uuid}</c> with a sliding TTL. Writes are compare-and-set on
 /// <see cref="GuestSession.Version"/>: a writer holding an old version loses and re-reads. A
 /// session is found only by its id, which its bearer token carries; nothing else leads to it.
-/// Every session is also in an expiry index (<c>guest:sess-expiry</c>), and stays readable for
+/// Every session is also in an expiry index (<c>guest:sess-expiry:{n}</c>), and stays readable for
 /// <see cref="KeptAfterExpiry"/> after it expires, so the abandonment sweep can tell of it even after
 /// every replica was down for a while.
 /// </summary>
-public sealed class SessionStore(IExpiringTables tables, TimeProvider time)
+public sealed partial class SessionStore(IExpiringTables tables, TimeProvider time, ILogger<SessionStore> logger)
 {
     public static readonly TimeSpan KeptAfterExpiry = TimeSpan.FromHours(1);
 
@@ -50,7 +50,7 @@ public sealed class SessionStore(IExpiringTables tables, TimeProvider time)
         // The index moves with the write, not after it: if the write then loses to another tab, that
         // tab renewed the session at the same moment, and a refused change is one the session no
         // longer needs watching for (completed, or paying and about to complete or resume).
-        var scheduled = _expiries.ScheduleAsync(sessionId, expiresAt, cancellationToken);
+        var scheduled = RescheduleQuietlyAsync(sessionId, expiresAt, cancellationToken);
         var changing = _sessions.ChangeAsync(sessionId, entry =>
         {
             if (entry is null)
@@ -67,6 +67,26 @@ public sealed class SessionStore(IExpiringTables tables, TimeProvider time)
         await Task.WhenAll(scheduled, changing);
         return await changing;
     }
+
+    /// <summary>
+    /// Moving the index along with a change is a courtesy, not a need: the entry the session already
+    /// has falls due early at worst, and the sweep, finding the session renewed, moves it on. So a
+    /// shard of the index that is down (a Redis failover) does not fail the shopper's change.
+    /// </summary>
+    private async Task RescheduleQuietlyAsync(string sessionId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _expiries.ScheduleAsync(sessionId, at, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogIndexNotMoved(logger, sessionId, e.GetType().Name);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Expiry index not moved for {SessionId} ({Failure}); the sweep moves it when the old entry falls due")]
+    private static partial void LogIndexNotMoved(ILogger logger, string sessionId, string failure);
 
     /// <summary>Sessions whose expiry is due by the index, earliest first.</summary>
     public Task<IReadOnlyList<(string SessionId, DateTimeOffset At)>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>

@@ -122,25 +122,22 @@ internal sealed class InMemoryTables(TimeProvider time, long maxEntries) : IExpi
     /// <summary>A full store sweeps at most this often, so a flood at the cap does not turn into a flood of sweeps.</summary>
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentBag<IExpiringStore> _tables = [];
+    private readonly ConcurrentDictionary<string, IExpiringStore> _tables = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, InMemoryExpiryIndex> _indexes = new(StringComparer.Ordinal);
     private readonly Lock _sweepGate = new();
     private long _entries;
     private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
 
-    public IEnumerable<IExpiringStore> All => _tables;
+    public IEnumerable<IExpiringStore> All => _tables.Values;
 
     /// <summary>Entries held now, across every table.</summary>
     public long Entries => Interlocked.Read(ref _entries);
 
     public long MaxEntries => maxEntries;
 
-    public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json, TimeSpan keepAfterExpiry = default) where T : class
-    {
-        var table = new InMemoryTable<T>(this, time, keepAfterExpiry);
-        _tables.Add(table);
-        return table;
-    }
+    // As on Redis, one prefix is one table, whoever opens it.
+    public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json, TimeSpan keepAfterExpiry = default) where T : class =>
+        (IExpiringTable<T>)_tables.GetOrAdd(keyPrefix, _ => new InMemoryTable<T>(this, time, keepAfterExpiry));
 
     public IExpiryIndex OpenIndex(string key) => _indexes.GetOrAdd(key, _ => new InMemoryExpiryIndex(this));
 
@@ -166,7 +163,7 @@ internal sealed class InMemoryTables(TimeProvider time, long maxEntries) : IExpi
                 return;
             }
             _lastSweep = now;
-            foreach (var table in _tables)
+            foreach (var table in _tables.Values)
             {
                 table.RemoveExpired();
             }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -159,9 +160,15 @@ internal sealed class RedisTables(IConnectionMultiplexer redis, TimeProvider tim
     public IExpiryIndex OpenIndex(string key) => new RedisExpiryIndex(redis.GetDatabase(), key, metrics);
 }
 
-/// <summary>An <see cref="IExpiryIndex"/> as one Redis sorted set, scored by due time in Unix ms.</summary>
-internal sealed class RedisExpiryIndex(IDatabase redis, RedisKey key, CheckoutMetrics? metrics) : IExpiryIndex
+/// <summary>
+/// An <see cref="IExpiryIndex"/> as Redis sorted sets scored by due time in Unix ms, spread over
+/// <see cref="Shards"/> keys whose hash tags put them in different slots: on a Cluster, a node that
+/// is down holds up only the members kept on it, not every write that schedules one.
+/// </summary>
+internal sealed class RedisExpiryIndex(IDatabase redis, string key, CheckoutMetrics? metrics) : IExpiryIndex
 {
+    public const int Shards = 16;
+
     private const string RemoveIfScore = """
         local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
         if score and tonumber(score) == tonumber(ARGV[2]) then
@@ -170,15 +177,39 @@ internal sealed class RedisExpiryIndex(IDatabase redis, RedisKey key, CheckoutMe
         return 0
         """;
 
+    private readonly RedisKey[] _shards = [.. Enumerable.Range(0, Shards).Select(i => (RedisKey)$"{key}:{{{i}}}")];
+
+    /// <summary>The one key the index was before it was spread; its members move to their shards as they come due.</summary>
+    private readonly RedisKey _unsharded = key;
+
     public Task ScheduleAsync(string member, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Timed(metrics, "zadd", () => redis.SortedSetAddAsync(key, member, at.ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan));
+        ScheduleAsync(ShardOf(member), member, at.ToUnixTimeMilliseconds());
 
-    public async Task<IReadOnlyList<(string Member, DateTimeOffset At)>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-        [.. (await Timed(metrics, "zrangebyscore", () => redis.SortedSetRangeByScoreWithScoresAsync(key, double.NegativeInfinity, now.ToUnixTimeMilliseconds(), take: limit)))
+    public async Task<IReadOnlyList<(string Member, DateTimeOffset At)>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        var due = await Task.WhenAll(_shards.Append(_unsharded).Select(k => Timed(metrics, "zrangebyscore",
+            () => redis.SortedSetRangeByScoreWithScoresAsync(k, double.NegativeInfinity, now.ToUnixTimeMilliseconds(), take: limit))));
+        // Moved before they are handed out, so what the sweep does next (reschedule, remove) finds them in their shard.
+        await Task.WhenAll(due[^1].Select(async e =>
+        {
+            await ScheduleAsync(ShardOf(e.Element!), e.Element!, (long)e.Score);
+            await RemoveAsync(_unsharded, e.Element!, (long)e.Score);
+        }));
+        return [.. due.SelectMany(d => d).OrderBy(e => e.Score).Take(limit)
             .Select(e => ((string)e.Element!, DateTimeOffset.FromUnixTimeMilliseconds((long)e.Score)))];
+    }
 
-    public async Task<bool> RemoveAsync(string member, DateTimeOffset at, CancellationToken cancellationToken) =>
-        (int)await Timed(metrics, "zrem", () => redis.ScriptEvaluateAsync(RemoveIfScore, [key], [member, at.ToUnixTimeMilliseconds()])) == 1;
+    public Task<bool> RemoveAsync(string member, DateTimeOffset at, CancellationToken cancellationToken) =>
+        RemoveAsync(ShardOf(member), member, at.ToUnixTimeMilliseconds());
 
-    public async Task<long> CountAsync(CancellationToken cancellationToken) => await redis.SortedSetLengthAsync(key);
+    public async Task<long> CountAsync(CancellationToken cancellationToken) =>
+        (await Task.WhenAll(_shards.Append(_unsharded).Select(k => redis.SortedSetLengthAsync(k)))).Sum();
+
+    private RedisKey ShardOf(string member) => _shards[XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(member)) % Shards];
+
+    private Task<bool> ScheduleAsync(RedisKey shard, RedisValue member, long atMs) =>
+        Timed(metrics, "zadd", () => redis.SortedSetAddAsync(shard, member, atMs, SortedSetWhen.GreaterThan));
+
+    private async Task<bool> RemoveAsync(RedisKey shard, RedisValue member, long atMs) =>
+        (int)await Timed(metrics, "zrem", () => redis.ScriptEvaluateAsync(RemoveIfScore, [shard], [member, atMs])) == 1;
 }

@@ -86,4 +86,27 @@ public sealed class InMemoryExpiryIndexTests() : ExpiryIndexContract(StateBacken
 
 public sealed class RedisExpiryIndexTests(RedisServers redis) : ExpiryIndexContract(StateBackends.Redis(redis.Standalone.Url));
 
-public sealed class RedisClusterExpiryIndexTests(RedisServers redis) : ExpiryIndexContract(StateBackends.Redis(redis.ClusterUrl));
+public sealed class RedisClusterExpiryIndexTests(RedisServers redis) : ExpiryIndexContract(StateBackends.Redis(redis.ClusterUrl))
+{
+    [Fact]
+    public async Task TheIndexIsSpreadOverTheClustersNodes_AndWhatTheOneKeyBeforeItHeldIsStillSwept()
+    {
+        var key = "test:expiry:" + Guid.NewGuid().ToString("N");
+        var connection = StateBackends.Connect(redis.ClusterUrl);
+        var index = StateBackends.Redis(redis.ClusterUrl)(TimeProvider.System).OpenIndex(key);
+        var due = DateTimeOffset.FromUnixTimeMilliseconds(TimeProvider.System.GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds());
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(i => index.ScheduleAsync($"session-{i}", due, CancellationToken.None)));
+        // Written by a replica from before the index was spread.
+        await connection.GetDatabase().SortedSetAddAsync(key, "old-session", due.ToUnixTimeMilliseconds());
+
+        var nodes = Enumerable.Range(0, 16).Select(i => connection.HashSlot($"{key}:{{{i}}}"))
+            .Select(slot => connection.GetServers().Single(s => !s.IsReplica && s.ClusterConfiguration!.GetBySlot(slot) is { } node && node.EndPoint!.Equals(s.EndPoint)))
+            .Distinct().Count();
+        var found = await index.DueAsync(TimeProvider.System.GetUtcNow(), 100, CancellationToken.None);
+
+        Assert.Equal(3, nodes);
+        Assert.Equal(65, found.Count);
+        Assert.True(await index.RemoveAsync("old-session", due, CancellationToken.None));
+        Assert.Equal(64, await index.CountAsync(CancellationToken.None));
+    }
+}

@@ -15,9 +15,12 @@ public abstract class SessionStoreContract(Func<TimeProvider, IExpiringTables> b
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(900);
     private readonly FakeTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
+    private IExpiringTables? _tables;
     private SessionStore? _store;
 
-    private SessionStore Store => _store ??= new SessionStore(backend(_clock), _clock);
+    private IExpiringTables Tables => _tables ??= backend(_clock);
+
+    private SessionStore Store => _store ??= new SessionStore(Tables, _clock, NullLogger<SessionStore>.Instance);
 
     private async Task<GuestSession> NewSessionAsync()
     {
@@ -55,6 +58,42 @@ public abstract class SessionStoreContract(Func<TimeProvider, IExpiringTables> b
     }
 
     private static readonly ShippingAddress ShippingAddressForTests = new("1 Main St", null, "Springfield", "IL", "62701", "US");
+
+    [Fact]
+    public async Task Change_WhileTheExpiryIndexIsDown_StillLands_AndTheEarlierEntryLeadsTheSweepToIt()
+    {
+        var session = await NewSessionAsync();
+        var createdExpiry = _clock.GetUtcNow() + Ttl;
+        var indexDown = new SessionStore(new IndexDown(Tables), _clock, NullLogger<SessionStore>.Instance);
+        _clock.Advance(TimeSpan.FromSeconds(60));
+
+        var changed = await indexDown.ChangeAsync(session.SessionId, s => s with { PaymentMethodId = "pm_1" }, Ttl, CancellationToken.None);
+        var due = await Store.DueAsync(createdExpiry, 10, CancellationToken.None);
+
+        Assert.Equal("pm_1", changed!.Session.PaymentMethodId);
+        Assert.Contains(due, d => d.SessionId == session.SessionId); // due early: the sweep finds it renewed and moves it on
+    }
+
+    /// <summary>Tables whose expiry index is unreachable, as a Cluster node is while it fails over.</summary>
+    private sealed class IndexDown(IExpiringTables inner) : IExpiringTables
+    {
+        public IExpiringTable<T> Open<T>(string keyPrefix, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> json, TimeSpan keepAfterExpiry = default)
+            where T : class => inner.Open(keyPrefix, json, keepAfterExpiry);
+
+        public IExpiryIndex OpenIndex(string key) => new Unreachable();
+
+        private sealed class Unreachable : IExpiryIndex
+        {
+            public Task ScheduleAsync(string member, DateTimeOffset at, CancellationToken cancellationToken) => throw new TimeoutException();
+
+            public Task<IReadOnlyList<(string Member, DateTimeOffset At)>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+                throw new TimeoutException();
+
+            public Task<bool> RemoveAsync(string member, DateTimeOffset at, CancellationToken cancellationToken) => throw new TimeoutException();
+
+            public Task<long> CountAsync(CancellationToken cancellationToken) => throw new TimeoutException();
+        }
+    }
 
     [Fact]
     public async Task Create_ThenGet_ReturnsTheSession()
