@@ -2,7 +2,8 @@ namespace PaymentGateway.Simulator;
 
 /// <summary>
 /// Runs the simulator as its own process (<c>dotnet run --project src/PaymentGateway.Simulator</c>),
-/// listening on <c>SIMULATOR_URL</c> (default http://127.0.0.1:8081).
+/// listening on <c>SIMULATOR_URL</c> (default http://127.0.0.1:8081), with <c>POST /_control</c> to
+/// change its latency and outage while it runs.
 /// </summary>
 public static class Program
 {
@@ -17,6 +18,7 @@ public static class Program
         });
         var app = builder.Build();
         app.MapGatewaySimulator();
+        app.MapSimulatorControl();
         if (builder.Configuration["SIMULATOR_WEBHOOK_URL"] is { Length: > 0 } webhookUrl
             && builder.Configuration["STRIPE_WEBHOOK_SECRET"] is { Length: > 0 } secret)
         {

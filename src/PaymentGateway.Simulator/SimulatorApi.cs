@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using PaymentGateway.Contracts;
@@ -14,6 +16,13 @@ public sealed class SimulatorOptions
     /// <summary>Added to every intent call, as Stripe's own latency would be; tests may change it on <see cref="GatewaySimulator.Latency"/>.</summary>
     public TimeSpan Latency { get; set; }
 }
+
+/// <summary>The body of <c>POST /_control</c>, and its answer: a field left out keeps its value.</summary>
+public sealed record SimulatorControl(int? LatencyMs, bool? Outage);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(SimulatorControl))]
+internal sealed partial class SimulatorJson : JsonSerializerContext;
 
 public static class SimulatorApi
 {
@@ -30,6 +39,7 @@ public static class SimulatorApi
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJson.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, SimulatorJson.Default);
             o.SerializerOptions.PropertyNamingPolicy = GatewayJson.Default.Options.PropertyNamingPolicy;
         });
         return services;
@@ -44,6 +54,34 @@ public static class SimulatorApi
         api.MapPost("/intents/{intentId}/void", VoidIntent);
         api.MapGet("/ledger", Ledger);
         return app;
+    }
+
+    /// <summary>
+    /// <c>POST /_control {"latency_ms": 2000, "outage": true}</c>: the gateway turns slow or down, and
+    /// back, while it runs, as in a brownout (tools/LoadTest's gateway-brownout). Only the standalone
+    /// simulator maps it; in-process users set <see cref="GatewaySimulator"/>'s properties directly.
+    /// </summary>
+    public static IEndpointRouteBuilder MapSimulatorControl(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/_control", Control).AddEndpointFilter(RequireServiceAuth);
+        return app;
+    }
+
+    private static Results<Ok<SimulatorControl>, BadRequest<GatewayError>> Control(SimulatorControl control, GatewaySimulator simulator)
+    {
+        if (control.LatencyMs < 0)
+        {
+            return TypedResults.BadRequest(new GatewayError("INVALID_REQUEST", "latency_ms must not be negative"));
+        }
+        if (control.LatencyMs is { } ms)
+        {
+            simulator.Latency = TimeSpan.FromMilliseconds(ms);
+        }
+        if (control.Outage is { } outage)
+        {
+            simulator.InOutage = outage;
+        }
+        return TypedResults.Ok(new SimulatorControl((int)simulator.Latency.TotalMilliseconds, simulator.InOutage));
     }
 
     private static async Task<IResult> CreateIntent(CreateIntentRequest request, HttpContext context, GatewaySimulator simulator)
