@@ -18,6 +18,7 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
     private static readonly AddressBody Address = new("742 Evergreen Terrace", "Springfield", "IL", "62704", "US");
     private const string PaymentMethod = "pm_stripe_4f9c2a1b";
     private readonly ConcurrentQueue<string> _carts = new();
+    private ConcurrentQueue<OpenedSession>? _opened;
     private long _visitors;
 
     public static async Task<Shoppers> ConnectAsync(Services services, Checks checks, CancellationToken ct)
@@ -28,7 +29,10 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
             UseProxy = false, // loopback only; an HTTP_PROXY in the environment must not sit between us and the service
             UseCookies = false,
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-            MaxConnectionsPerServer = int.MaxValue,
+            // An open loop ahead of the service would open a connection per waiting request, and the storm of
+            // connects (accept backlog, connect timeouts) would become the measurement. A fixed pool, like
+            // wrk2's connections, makes them wait for one instead, still timed from their intended start.
+            MaxConnectionsPerServer = 256,
             ConnectTimeout = TimeSpan.FromSeconds(5),
         })
         { Timeout = TimeSpan.FromSeconds(60) };
@@ -39,27 +43,27 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
     }
 
     /// <summary>Runs one step and returns what it recorded; the progress line shows while it runs.</summary>
-    public async Task<Measurement> MeasureAsync(Step step, CancellationToken ct, string what = "measuring")
+    public async Task<Measurement> MeasureAsync(Step step, CancellationToken ct, string what = "measuring", Timeline? timeline = null)
     {
-        var m = new Measurement();
+        var m = new Measurement { Timeline = timeline };
         var label = $"{step.Workload} {step.Label}";
         Console.WriteLine($"{what}: {label}, {step.Duration.TotalSeconds:0.#} s");
-        Task run;
-        if (step.Rate is { } rate)
-        {
-            run = LoadLoops.RunOpenAsync(m, rate, step.Duration, due => FunnelAsync(m, due), ct);
-        }
-        else
-        {
-            run = LoadLoops.RunClosedAsync(m, step.Shoppers, step.Duration, await IterationAsync(step, m, ct), ct);
-        }
+        var iteration = await IterationAsync(step, m, ct);
+        var run = step.Rate is { } rate
+            ? LoadLoops.RunOpenAsync(m, rate, step.Duration, iteration, ct)
+            : LoadLoops.RunClosedAsync(m, step.Shoppers, step.Duration, iteration, ct);
         await Progress.ShowAsync(label, m, run);
         _carts.Clear();
         return m;
     }
 
-    /// <summary>One iteration of a closed-loop step; false only when there is nothing left to do (a failure is recorded, not a stop).</summary>
-    private async Task<Func<long, Task<bool>>> IterationAsync(Step step, Measurement m, CancellationToken ct)
+    /// <summary>From now on every session a funnel opens is kept, for a scenario that checks at the end that none was lost.</summary>
+    public void KeepOpenedSessions() => _opened ??= new();
+
+    public IReadOnlyList<OpenedSession> OpenedSessions => [.. _opened ?? []];
+
+    /// <summary>One iteration of a step, due at the time given; false only when there is nothing left to do (a failure is recorded, not a stop).</summary>
+    public async Task<Func<long, Task<bool>>> IterationAsync(Step step, Measurement m, CancellationToken ct)
     {
         switch (step.Workload)
         {
@@ -70,20 +74,18 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
                 return Always(start => CreateCartAsync(m, Visitor(), start));
             case Workload.SessionRead:
                 // Sessions made before the clock starts: the step measures reads alone.
-                var sessions = new ConcurrentQueue<SessionStarted>();
+                var sessions = new ConcurrentQueue<OpenedSession>();
                 await Parallel.ForEachAsync(Enumerable.Range(0, step.Shoppers * 4), ct, async (_, _) =>
                 {
-                    var visitor = Visitor();
-                    if (await CreateCartAsync(Measurement.Discarded, visitor, Now) is { } cart
-                        && await StartSessionAsync(Measurement.Discarded, visitor, cart, Now) is { } session)
+                    if (await OpenSessionAsync(Measurement.Discarded) is { } opened)
                     {
-                        sessions.Enqueue(session);
+                        sessions.Enqueue(opened);
                     }
                 });
                 var all = sessions.ToArray();
                 return all.Length == 0
                     ? _ => Task.FromResult(false)
-                    : Always(start => ReadSessionAsync(m, Visitor(), all[RandomNumberGenerator.GetInt32(all.Length)], start));
+                    : Always(start => ReadSessionAsync(m, Visitor(), all[RandomNumberGenerator.GetInt32(all.Length)].Session, start));
             case Workload.Checkout:
                 await PrepareCartsAsync(step, ct);
                 return async start =>
@@ -108,10 +110,24 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
     }
 
     /// <summary>
-    /// One checkout needs one cart that was never paid, so the checkout case makes them first. How many:
-    /// a short timed trial of create-and-pay gives a rate, and paying alone is well under 4 times as fast.
+    /// One checkout needs one cart that was never paid, so the checkout case makes them first: one per
+    /// scheduled checkout in an open loop; in a closed loop, a short timed trial of create-and-pay gives
+    /// a rate, and paying alone is well under 4 times as fast.
     /// </summary>
     private async Task PrepareCartsAsync(Step step, CancellationToken ct)
+    {
+        var needed = step.Rate is { } rate ? (int)Math.Ceiling(rate * step.Duration.TotalSeconds) : await ClosedLoopCartsAsync(step, ct);
+        Console.WriteLine($"preparing {needed:N0} carts for the checkout case…");
+        await Parallel.ForEachAsync(Enumerable.Range(0, needed), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (_, _) =>
+        {
+            if (await CreateCartAsync(Measurement.Discarded, Visitor(), Now) is { } cart)
+            {
+                _carts.Enqueue(cart);
+            }
+        });
+    }
+
+    private async Task<int> ClosedLoopCartsAsync(Step step, CancellationToken ct)
     {
         var trial = new Measurement();
         await LoadLoops.RunClosedAsync(trial, step.Shoppers, TimeSpan.FromSeconds(2), async start =>
@@ -123,15 +139,7 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
             }
             return true;
         }, ct);
-        var needed = (int)Math.Min(200_000, (trial.PerSecond(trial.Combined()) * 4 * step.Duration.TotalSeconds) + (2 * step.Shoppers));
-        Console.WriteLine($"preparing {needed:N0} carts for the checkout case…");
-        await Parallel.ForEachAsync(Enumerable.Range(0, needed), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (_, _) =>
-        {
-            if (await CreateCartAsync(Measurement.Discarded, Visitor(), Now) is { } cart)
-            {
-                _carts.Enqueue(cart);
-            }
-        });
+        return (int)Math.Min(200_000, (trial.PerSecond(trial.Combined()) * 4 * step.Duration.TotalSeconds) + (2 * step.Shoppers));
     }
 
     /// <summary>
@@ -144,8 +152,7 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
         if (await ExpectAsync(m, "GET products", 200, due, () => Get(Url("/api/v2/products"), visitor)) is null
             || await CreateCartAsync(m, visitor, Now) is not { } cart
             || await StartSessionAsync(m, visitor, cart, Now) is not { } session
-            || await ExpectAsync(m, "PUT shipping-address", 200, Now, () => Put(SessionUrl(session, "/shipping-address"), visitor, session.SessionToken,
-                JsonContent.Create(Address, LoadJson.Default.AddressBody))) is null
+            || !await SaveAddressAsync(m, visitor, session)
             || await ExpectAsync(m, "PUT payment-method", 200, Now, () => Put(SessionUrl(session, "/payment-method"), visitor, session.SessionToken,
                 JsonContent.Create(new PaymentMethodBody(PaymentMethod), LoadJson.Default.PaymentMethodBody))) is null
             // The session must still be there once the last section is saved: nothing is lost before its TTL.
@@ -163,6 +170,42 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
         }
     }
 
+    /// <summary>A new shopper's cart and session, for a scenario that comes back to them later.</summary>
+    public async Task<OpenedSession?> OpenSessionAsync(Measurement m)
+    {
+        var visitor = Visitor();
+        return await CreateCartAsync(m, visitor, Now) is { } cart && await StartSessionAsync(m, visitor, cart, Now) is { } session
+            ? new OpenedSession(visitor, cart, session)
+            : null;
+    }
+
+    public Task<bool> SaveAddressAsync(Measurement m, OpenedSession opened) => SaveAddressAsync(m, opened.Visitor, opened.Session);
+
+    /// <summary>
+    /// Reads a session back by its token and checks it is the shopper's own (with the address, once saved):
+    /// a 401/404/410 is a lost session, counted by its check; anything else is a mix-up.
+    /// </summary>
+    public async Task<bool> ReadBackAsync(
+        Measurement m, OpenedSession opened, long start, bool addressSaved = false, string endpoint = "GET session", bool retry503 = true)
+    {
+        if (await ReadSessionAsync(m, opened.Visitor, opened.Session, start, endpoint, retry503) is not { } reply)
+        {
+            return false;
+        }
+        var view = reply.Read(LoadJson.Default.SessionView);
+        var mine = view.CartId == opened.CartId && view.Email == Email(opened.Visitor);
+        if (!mine || (addressSaved && !view.ShippingAddressComplete))
+        {
+            checks.Unexpected(endpoint, mine ? "without the address saved on it" : "another session's data");
+            return false;
+        }
+        return true;
+    }
+
+    private async Task<bool> SaveAddressAsync(Measurement m, long visitor, SessionStarted session) =>
+        await ExpectAsync(m, "PUT shipping-address", 200, Now, () => Put(SessionUrl(session, "/shipping-address"), visitor, session.SessionToken,
+            JsonContent.Create(Address, LoadJson.Default.AddressBody))) is not null;
+
     private async Task<string?> CreateCartAsync(Measurement m, long visitor, long start)
     {
         var items = Enumerable.Range(0, 1 + RandomNumberGenerator.GetInt32(2))
@@ -177,13 +220,18 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
     {
         var reply = await ExpectAsync(m, "POST session", 201, start,
             () => Post(Url("/api/v2/checkout/guest/session"), visitor, null, JsonContent.Create(new SessionBody(cart, Email(visitor)), LoadJson.Default.SessionBody)));
-        return reply?.Read(LoadJson.Default.SessionStarted);
+        var session = reply?.Read(LoadJson.Default.SessionStarted);
+        if (session is not null)
+        {
+            _opened?.Enqueue(new OpenedSession(visitor, cart, session));
+        }
+        return session;
     }
 
     /// <summary>A session read; a 401/404/410 is the session lost, counted by its own check.</summary>
-    private async Task<Reply?> ReadSessionAsync(Measurement m, long visitor, SessionStarted session, long start)
+    private async Task<Reply?> ReadSessionAsync(Measurement m, long visitor, SessionStarted session, long start, string endpoint = "GET session", bool retry503 = true)
     {
-        var reply = await SendAsync(m, "GET session", 200, start, () => Get(SessionUrl(session, ""), visitor, session.SessionToken), lost: [401, 404, 410]);
+        var reply = await SendAsync(m, endpoint, 200, start, () => Get(SessionUrl(session, ""), visitor, session.SessionToken), [401, 404, 410], retry503);
         checks.SessionRead(found: reply?.Status is not (401 or 404 or 410));
         return reply is { Ok: true } ? reply : null;
     }
@@ -202,7 +250,11 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
             return request;
         });
         var order = reply?.Read(LoadJson.Default.OrderPlaced);
-        if (order is not null && session is null)
+        if (order is null)
+        {
+            checks.NotPaid(cart);
+        }
+        else if (session is null)
         {
             checks.OrderPlaced(new PlacedOrder(cart, order.OrderId, order.ConfirmationToken, visitor, LookedUp: false));
         }
@@ -213,30 +265,42 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
         ExpectAsync(m, "GET order", 200, start, () => Get(Url($"/api/v2/checkout/guest/orders/{order.OrderId}"), visitor, order.ConfirmationToken));
 
     /// <summary>
-    /// After a step: every order has exactly one live charge in the ledger, and can be looked up. Checked
-    /// step by step, while the simulator still holds the intents (it keeps the newest 100,000).
+    /// After a step: every order has exactly one live charge in the ledger, and can be looked up; a cart
+    /// whose checkout gave no order has at most one. Checked step by step, while the simulator still
+    /// holds the intents (it keeps the newest 100,000).
     /// </summary>
     public async Task VerifyOrdersAsync(CancellationToken ct)
     {
         var orders = checks.TakeUnverified();
-        await Parallel.ForEachAsync(orders, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (order, ct) =>
+        var options = new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct };
+        await Parallel.ForEachAsync(orders, options, async (order, ct) =>
         {
             if (!order.LookedUp)
             {
                 var found = await LookUpAsync(Measurement.Discarded, order.Visitor, new OrderPlaced(order.OrderId, order.ConfirmationToken), Now);
                 checks.LookedUp(order.OrderId, found is not null);
             }
-            if (services.Gateway is { } gateway)
+            if (services.Gateway is not null)
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(gateway, $"/api/v1/ledger?cart_id={Uri.EscapeDataString(order.CartId)}"));
-                if (Environment.GetEnvironmentVariable("PAYMENT_GATEWAY_SERVICE_TOKEN") is { Length: > 0 } token)
-                {
-                    request.Headers.Add("X-Service-Auth", "Bearer " + token);
-                }
-                // A live charge is a succeeded intent: a refunded or voided one keeps its charge id but holds no money.
-                checks.Charged(order.CartId, await LedgerAsync(request, ct) is { } ledger ? ledger.Intents.Count(i => i is { Status: "succeeded", ChargeId: not null }) : -1);
+                checks.Charged(order.CartId, await LiveChargesAsync(order.CartId, ct));
             }
         });
+        if (services.Gateway is not null)
+        {
+            await Parallel.ForEachAsync(checks.TakeUnpaid().Distinct(), options, async (cart, ct) => checks.ChargedUnpaid(cart, await LiveChargesAsync(cart, ct)));
+        }
+    }
+
+    /// <summary>The cart's live charges in the simulator's ledger; -1 when the ledger did not answer.</summary>
+    private async Task<int> LiveChargesAsync(string cartId, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(services.Gateway!, $"/api/v1/ledger?cart_id={Uri.EscapeDataString(cartId)}"));
+        if (Environment.GetEnvironmentVariable("PAYMENT_GATEWAY_SERVICE_TOKEN") is { Length: > 0 } token)
+        {
+            request.Headers.Add("X-Service-Auth", "Bearer " + token);
+        }
+        // A live charge is a succeeded intent: a refunded or voided one keeps its charge id but holds no money.
+        return await LedgerAsync(request, ct) is { } ledger ? ledger.Intents.Count(i => i is { Status: "succeeded", ChargeId: not null }) : -1;
     }
 
     private async Task<Ledger?> LedgerAsync(HttpRequestMessage request, CancellationToken ct)
@@ -259,9 +323,11 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
     /// <summary>
     /// Sends one request and records it; null when no answer came at all. Statuses in <paramref name="lost"/>
     /// are left to the caller's own check. With --allow-503 a 503 is retried after its Retry-After (at most
-    /// 5 s, five times), as the page does; the latency then includes the wait.
+    /// 5 s, five times), as the page does, unless <paramref name="retry503"/> is false (a probe that keeps
+    /// asking on its own); the latency then includes the wait.
     /// </summary>
-    private async Task<Reply?> SendAsync(Measurement m, string endpoint, int expected, long start, Func<HttpRequestMessage> request, int[]? lost = null)
+    private async Task<Reply?> SendAsync(
+        Measurement m, string endpoint, int expected, long start, Func<HttpRequestMessage> request, int[]? lost = null, bool retry503 = true)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -275,14 +341,20 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
                 body = await response.Content.ReadAsByteArrayAsync();
                 status = (int)response.StatusCode;
                 retryAfter = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+                if (status == 503 && checks.Allow503 && response.Headers.RetryAfter is null)
+                {
+                    checks.Unexpected(endpoint, "503 without Retry-After"); // the shopper would not know when to come back
+                }
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
                 m.Record(endpoint, start, Now, ok: false);
+                m.Timeline?.Record(endpoint, 0, start, Now);
                 checks.Unexpected(endpoint, e.GetType().Name);
                 return null;
             }
-            if (status == 503 && checks.Allow503 && attempt < 5)
+            m.Timeline?.Record(endpoint, status, start, Now);
+            if (status == 503 && checks.Allow503 && retry503 && attempt < 5)
             {
                 checks.Responded(endpoint, status, expected: false);
                 await Task.Delay(retryAfter > TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : retryAfter, TimeProvider.System, CancellationToken.None);
@@ -292,13 +364,26 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
             m.Record(endpoint, start, Now, ok);
             if (endpoint != Measurement.BareEndpoint) // the bare endpoint is the yardstick, not the service under check
             {
-                checks.Responded(endpoint, status, expected: ok || (lost?.Contains(status) ?? false));
+                checks.Responded(endpoint, status, expected: ok || (lost?.Contains(status) ?? false), ok ? null : ErrorCode(body));
             }
             return new Reply(status, ok, body);
         }
     }
 
     public void Dispose() => http.Dispose();
+
+    /// <summary>The service's error code (<c>{"error": …}</c>), to tell one 409 from another in the checks.</summary>
+    private static string? ErrorCode(byte[] body)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(body, LoadJson.Default.ErrorBody)?.Error;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     private long Visitor() => Interlocked.Increment(ref _visitors);
 
@@ -315,7 +400,7 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
     /// A pool of 8,192 keeps the order look-up's fixed 30 per IP per minute out of the way up to about
     /// 4,000 funnels/s, and the limiter's counters to a few per address.
     /// </summary>
-    private static string ClientIp(long visitor)
+    public static string ClientIp(long visitor)
     {
         var n = visitor % 8192;
         return $"10.0.{n >> 8}.{n & 0xff}";
@@ -337,6 +422,9 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
     }
 }
 
+/// <summary>A shopper's session as opened: who (the address it comes from), for which cart, and its token.</summary>
+internal sealed record OpenedSession(long Visitor, string CartId, SessionStarted Session);
+
 internal sealed record Reply(int Status, bool Ok, byte[] Body)
 {
     public T Read<T>(JsonTypeInfo<T> type) => JsonSerializer.Deserialize(Body, type) ?? throw new JsonException($"empty {typeof(T).Name}");
@@ -348,6 +436,7 @@ internal sealed record CartBody(IReadOnlyList<CartItem> Items);
 internal sealed record CartCreated(string CartId);
 internal sealed record SessionBody(string CartId, string Email);
 internal sealed record SessionStarted(string SessionId, string SessionToken);
+internal sealed record SessionView(string CartId, string Email, bool ShippingAddressComplete);
 internal sealed record AddressBody(string Line1, string City, string State, string Zip, string Country);
 internal sealed record PaymentMethodBody(string PaymentMethodId);
 internal sealed record CheckoutBody(string CartId, string Email, AddressBody? ShippingAddress, string? PaymentMethodId);
@@ -355,6 +444,7 @@ internal sealed record OrderPlaced(string OrderId, string ConfirmationToken);
 internal sealed record LedgerIntent(string IntentId, string Status, string? ChargeId);
 internal sealed record Ledger(string CartId, IReadOnlyList<LedgerIntent> Intents, int Charges);
 internal sealed record BareAnswer(string Status, long Served);
+internal sealed record ErrorBody(string? Error);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -363,10 +453,12 @@ internal sealed record BareAnswer(string Status, long Served);
 [JsonSerializable(typeof(CartCreated))]
 [JsonSerializable(typeof(SessionBody))]
 [JsonSerializable(typeof(SessionStarted))]
+[JsonSerializable(typeof(SessionView))]
 [JsonSerializable(typeof(AddressBody))]
 [JsonSerializable(typeof(PaymentMethodBody))]
 [JsonSerializable(typeof(CheckoutBody))]
 [JsonSerializable(typeof(OrderPlaced))]
 [JsonSerializable(typeof(Ledger))]
 [JsonSerializable(typeof(BareAnswer))]
+[JsonSerializable(typeof(ErrorBody))]
 internal sealed partial class LoadJson : JsonSerializerContext;

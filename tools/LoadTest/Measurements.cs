@@ -69,6 +69,9 @@ internal sealed class Measurement
     /// </summary>
     public TimeSpan Window { get; private set; }
     public string? Note { get; set; }
+
+    /// <summary>Where every answer is also counted by when it came, in the scenarios that change things mid-step.</summary>
+    public Timeline? Timeline { get; init; }
     public IReadOnlyDictionary<string, EndpointStats> Endpoints => _endpoints;
 
     /// <summary>Latency runs from the intended start, so a request that waited for a late predecessor shows its wait.</summary>
@@ -123,25 +126,45 @@ internal sealed record PlacedOrder(string CartId, string OrderId, string Confirm
 internal sealed record CheckResult(string Name, bool Passed, string Detail, bool Skipped = false);
 
 /// <summary>The correctness checks of the whole run; any violation makes the exit code non-zero.</summary>
-internal sealed class Checks(bool allow503, bool ledgerAvailable)
+internal sealed class Checks
 {
+    private readonly bool _ledgerAvailable;
     private readonly ConcurrentDictionary<string, long> _unexpected = new();
     private readonly ConcurrentDictionary<string, long> _examples = new();
+    private readonly ConcurrentDictionary<(string? Endpoint, int Status), long> _allowed = new();
     private readonly ConcurrentQueue<PlacedOrder> _unverified = new();
+    private readonly ConcurrentQueue<string> _unpaid = new();
+    private readonly ConcurrentQueue<CheckResult> _scenario = new();
     private long _ordersPlaced, _chargesChecked, _chargeViolations;
+    private long _unpaidCarts, _unpaidChecked, _doubleCharges;
     private long _sessionsRead, _sessionsLost;
-    private long _responses, _serverErrors, _allowed503;
+    private long _responses, _serverErrors;
     private long _lookups, _lookupFailures;
     private long _exampleOrder;
 
-    public bool Allow503 => allow503;
+    public Checks(bool allow503, bool ledgerAvailable)
+    {
+        _ledgerAvailable = ledgerAvailable;
+        if (allow503)
+        {
+            Allow(503);
+        }
+    }
 
-    public void Responded(string endpoint, int status, bool expected)
+    /// <summary>Whether a 503 is retried after its Retry-After, as the page does, rather than failing the run.</summary>
+    public bool Allow503 => _allowed.ContainsKey((null, 503));
+
+    /// <summary>A status the scenario expects, from one endpoint or (null) from any: counted, not a failure.</summary>
+    public void Allow(int status, string? endpoint = null) => _allowed.TryAdd((endpoint, status), 0);
+
+    /// <summary>An answer, with the service's error code when it was not the one expected.</summary>
+    public void Responded(string endpoint, int status, bool expected, string? code = null)
     {
         Interlocked.Increment(ref _responses);
-        if (status == 503 && allow503)
+        (string?, int) allowed = _allowed.ContainsKey((endpoint, status)) ? (endpoint, status) : (null, status);
+        if (_allowed.ContainsKey(allowed))
         {
-            Interlocked.Increment(ref _allowed503);
+            _allowed.AddOrUpdate(allowed, 1, (_, n) => n + 1);
         }
         else if (status >= 500)
         {
@@ -150,7 +173,7 @@ internal sealed class Checks(bool allow503, bool ledgerAvailable)
         }
         else if (!expected)
         {
-            Unexpected(endpoint, status.ToString(CultureInfo.InvariantCulture));
+            Unexpected(endpoint, status.ToString(CultureInfo.InvariantCulture) + (code is null ? "" : " " + code));
         }
     }
 
@@ -175,15 +198,16 @@ internal sealed class Checks(bool allow503, bool ledgerAvailable)
         _unverified.Enqueue(order);
     }
 
-    public IReadOnlyList<PlacedOrder> TakeUnverified()
+    /// <summary>A checkout that gave no order: its cart may hold at most one live charge (the sweep voids it later).</summary>
+    public void NotPaid(string cartId)
     {
-        var orders = new List<PlacedOrder>();
-        while (_unverified.TryDequeue(out var order))
-        {
-            orders.Add(order);
-        }
-        return orders;
+        Interlocked.Increment(ref _unpaidCarts);
+        _unpaid.Enqueue(cartId);
     }
+
+    public IReadOnlyList<PlacedOrder> TakeUnverified() => Drain(_unverified);
+
+    public IReadOnlyList<string> TakeUnpaid() => Drain(_unpaid);
 
     public void LookedUp(string orderId, bool found)
     {
@@ -205,22 +229,54 @@ internal sealed class Checks(bool allow503, bool ledgerAvailable)
         }
     }
 
+    public void ChargedUnpaid(string cartId, int liveCharges)
+    {
+        Interlocked.Increment(ref _unpaidChecked);
+        if (liveCharges is < 0 or > 1)
+        {
+            Interlocked.Increment(ref _doubleCharges);
+            Example($"unpaid cart {cartId} has {liveCharges} live charges");
+        }
+    }
+
+    /// <summary>A check of the scenario's own (a bound on a failover's 503s, a recovery), listed after the common ones.</summary>
+    public void Add(CheckResult result)
+    {
+        _scenario.Enqueue(result);
+        if (!result.Passed)
+        {
+            Example(result.Name + ": " + result.Detail);
+        }
+    }
+
     public IReadOnlyList<CheckResult> Results()
     {
         var unexpected = _unexpected.Values.Sum();
         var unexpectedDetail = unexpected == 0 ? "none" : string.Join(", ", _unexpected.OrderByDescending(u => u.Value).Select(u => $"{u.Key}: {u.Value}"));
-        return
+        var allowed = _allowed.Where(a => a.Value > 0).Select(a => $"{a.Value} {a.Key.Status}s{(a.Key.Endpoint is null ? "" : " from " + a.Key.Endpoint)}").ToList();
+        List<CheckResult> results =
         [
-            ledgerAvailable
+            _ledgerAvailable
                 ? new("every order has exactly one live charge in the gateway ledger", _chargeViolations == 0,
                     $"{_chargesChecked} of {_ordersPlaced} orders checked, {_chargeViolations} without exactly one")
                 : new("every order has exactly one live charge in the gateway ledger", true, "no gateway ledger in this run (--url without --gateway-url, or no service)", Skipped: true),
-            new("no session lost before its TTL", _sessionsLost == 0, $"{_sessionsRead} sessions read after the payment method was saved, {_sessionsLost} lost"),
+        ];
+        if (_unpaidCarts > 0 && _ledgerAvailable)
+        {
+            results.Add(new("no cart charged twice", _doubleCharges == 0,
+                $"{_unpaidChecked} of {_unpaidCarts} carts whose checkout gave no order checked, {_doubleCharges} with more than one live charge"));
+        }
+        results.AddRange(
+        [
+            new("no session lost before its TTL", _sessionsLost == 0, $"{_sessionsRead} sessions read back by their tokens, {_sessionsLost} lost"),
             new("no 5xx response", _serverErrors == 0,
-                $"{_serverErrors} of {_responses} responses" + (allow503 ? $"; {_allowed503} 503s allowed and retried (--allow-503)" : "")),
+                $"{_serverErrors} of {_responses} responses" + (allowed.Count == 0 ? "" : $"; allowed in this run: {string.Join(", ", allowed)}"
+                    + (Allow503 ? " (503s retried after their Retry-After)" : ""))),
             new("every order placed can be looked up", _lookupFailures == 0, $"{_lookups} of {_ordersPlaced} looked up, {_lookupFailures} failed"),
             new("every other answer was the one the funnel expects", unexpected == 0, unexpectedDetail),
-        ];
+            .. _scenario,
+        ]);
+        return results;
     }
 
     public IEnumerable<string> Examples => _examples.OrderBy(e => e.Value).Select(e => e.Key);
@@ -234,6 +290,16 @@ internal sealed class Checks(bool allow503, bool ledgerAvailable)
         {
             _examples.TryAdd(what, Interlocked.Increment(ref _exampleOrder));
         }
+    }
+
+    private static List<T> Drain<T>(ConcurrentQueue<T> queue)
+    {
+        var items = new List<T>();
+        while (queue.TryDequeue(out var item))
+        {
+            items.Add(item);
+        }
+        return items;
     }
 }
 
@@ -258,12 +324,13 @@ internal static class LoadLoops
     }
 
     /// <summary>
-    /// Open loop: funnel i is due at start + i/rate whether or not earlier ones have finished, and
-    /// its latency counts from then, so a slow service cannot hide its queueing (coordinated omission).
+    /// Open loop: iteration i (a funnel, or one request) is due at start + i/rate whether or not earlier
+    /// ones have finished, and its latency counts from then, so a slow service cannot hide its queueing
+    /// (coordinated omission).
     /// </summary>
-    public static async Task RunOpenAsync(Measurement m, double rate, TimeSpan duration, Func<long, Task> funnel, CancellationToken ct)
+    public static async Task RunOpenAsync(Measurement m, double rate, TimeSpan duration, Func<long, Task> iteration, CancellationToken ct)
     {
-        const int MaxInFlight = 20_000; // a bound on the tool's own memory; a funnel held back still counts from its due time
+        const int MaxInFlight = 20_000; // a bound on the tool's own memory; an iteration held back still counts from its due time
         var start = Stopwatch.GetTimestamp();
         m.OpenWindow(duration);
         var interval = Stopwatch.Frequency / rate;
@@ -283,7 +350,7 @@ internal static class LoadLoops
             {
                 try
                 {
-                    await funnel(due);
+                    await iteration(due);
                 }
                 finally
                 {

@@ -29,81 +29,52 @@ Console.CancelKeyPress += (_, e) =>
 
 // Other work on the machine moves absolute numbers (ratios less): the report says how busy it was before.
 var loadBefore = Report.LoadAverage();
-var plan = Plan.Of(options);
-Services services;
+var scenario = Scenarios.Of(options);
+var lab = new Lab(options);
 try
 {
-    services = await Services.StartAsync(options, needsService: plan.Steps.Any(s => s.Workload != Workload.Bare), stop.Token);
+    await scenario.RunAsync(lab, stop.Token);
 }
 catch (SetupException e)
 {
-    await Console.Error.WriteLineAsync("load test not started: " + e.Message);
+    await Console.Error.WriteLineAsync("load test not set up: " + e.Message);
+    return 2;
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    await Console.Error.WriteLineAsync("load test stopped before its end; everything it started is stopped");
     return 2;
 }
 
-await using (services)
+var report = new Report(scenario, lab, options.CommandLine, loadBefore);
+Console.WriteLine();
+Console.WriteLine(report.Tables());
+Console.WriteLine(report.ChecksList());
+Console.WriteLine(lab.Logs);
+if (scenario.WriteReport)
 {
-    var checks = new Checks(options.Allow503, ledgerAvailable: services.Gateway is not null);
-    Shoppers connected;
-    try
-    {
-        connected = await Shoppers.ConnectAsync(services, checks, stop.Token);
-    }
-    catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException)
-    {
-        await Console.Error.WriteLineAsync($"load test not started: the catalogue at {services.Service} did not answer: {e.Message}");
-        return 2;
-    }
-    using var shoppers = connected;
-    var results = new List<StepResult>();
-    var warmedUp = new HashSet<Workload>();
-    foreach (var step in plan.Steps)
-    {
-        // Tiered JIT, connection pools and the service's caches settle before anything is recorded.
-        if (warmedUp.Add(step.Workload) && plan.Warmup > TimeSpan.Zero)
-        {
-            if (plan.CompareToBare)
-            {
-                await shoppers.MeasureAsync(step with { Workload = Workload.Bare, Rate = null, Duration = plan.Warmup }, stop.Token, "warm-up");
-            }
-            await shoppers.MeasureAsync(step with { Duration = plan.Warmup }, stop.Token, "warm-up");
-        }
-        var bare = plan.CompareToBare && step.Workload != Workload.Bare
-            ? await shoppers.MeasureAsync(step with { Workload = Workload.Bare, Rate = null }, stop.Token)
-            : null;
-        var measured = await shoppers.MeasureAsync(step, stop.Token);
-        // Checked between steps, never while measuring: the simulator's ledger look-up scans every intent.
-        await shoppers.VerifyOrdersAsync(stop.Token);
-        results.Add(new StepResult(step, measured, bare));
-    }
-
-    var report = new Report(plan, results, checks, options.CommandLine, services.Description, loadBefore);
-    Console.WriteLine();
-    Console.WriteLine(report.Tables());
-    Console.WriteLine(report.ChecksList());
-    Console.WriteLine(services.LogSummary());
-    if (plan.WriteReport)
-    {
-        var path = await report.WriteAsync(options.OutputDirectory ?? Path.Combine(Services.RepoRoot(), "docs", "performance"), stop.Token);
-        Console.WriteLine($"report: {path}");
-    }
-    return checks.AllPassed ? 0 : 1;
+    var path = await report.WriteAsync(options.OutputDirectory ?? Path.Combine(Services.RepoRoot(), "docs", "performance"), stop.Token);
+    Console.WriteLine($"report: {path}");
 }
+return lab.Checks.AllPassed ? 0 : 1;
 
 namespace LoadTest
 {
     internal enum Workload { Funnel, SessionRead, CartCreate, Checkout, Bare }
 
-    /// <summary>One measured step: a workload at a concurrency (closed loop) or a rate (open loop) for a duration.</summary>
-    internal sealed record Step(Workload Workload, int Shoppers, double? Rate, TimeSpan Duration)
+    /// <summary>
+    /// One measured step: a workload at a concurrency (closed loop) or a rate (open loop) for a duration;
+    /// <paramref name="Where"/> tells apart steps a scenario runs under different conditions.
+    /// </summary>
+    internal sealed record Step(Workload Workload, int Shoppers, double? Rate, TimeSpan Duration, string? Where = null)
     {
-        public string Label => Rate is { } rate
-            ? string.Create(CultureInfo.InvariantCulture, $"open loop, {rate:0.#} funnels/s")
-            : $"{Shoppers} {(Workload == Workload.Funnel ? "shoppers" : "connections")}";
+        public string Label => (Rate is { } rate
+            ? string.Create(CultureInfo.InvariantCulture, $"open loop, {rate:0.#} {(Workload == Workload.Funnel ? "funnels" : "requests")}/s")
+            : $"{Shoppers} {(Workload == Workload.Funnel ? "shoppers" : "connections")}") + (Where is null ? "" : ", " + Where);
     }
 
-    /// <summary>What a scenario measures, and whether it writes a report.</summary>
-    internal sealed record Plan(string Name, IReadOnlyList<Step> Steps, bool CompareToBare, bool WriteReport, TimeSpan Warmup)
+    /// <summary>The plain runs, steps measured one after the other on one service; the other scenarios are their own classes.</summary>
+    internal sealed record Plan(string Name, IReadOnlyList<Step> Steps, bool CompareToBare, bool WriteReport, TimeSpan Warmup) : IScenario
     {
         private static readonly int[] FunnelShoppers = [8, 32, 64];
 
@@ -112,20 +83,31 @@ namespace LoadTest
             var seconds = o.Duration;
             return o switch
             {
-                { Scenario: "smoke" } => new("smoke", [new(Workload.Funnel, 4, null, o.DurationSet ? seconds : TimeSpan.FromSeconds(5))],
+                { Scenario: "smoke" } => new Plan("smoke", [new(Workload.Funnel, 4, null, o.DurationOr(TimeSpan.FromSeconds(5)))],
                     CompareToBare: false, o.Report ?? false, TimeSpan.FromSeconds(1)),
-                { Scenario: "funnel" } => new("funnel", [.. FunnelShoppers.Select(n => new Step(Workload.Funnel, n, null, seconds))],
+                { Scenario: "funnel" } => new Plan("funnel", [.. FunnelShoppers.Select(n => new Step(Workload.Funnel, n, null, seconds))],
                     CompareToBare: true, o.Report ?? true, o.Warmup),
-                { Case: { } micro } => new("case-" + micro, [.. o.Shoppers.Select(n => new Step(CaseWorkload(micro), n, null, seconds))],
+                { Case: { } micro, Rate: { } rate } => new Plan("open-loop-" + micro, [new(CaseWorkload(micro), o.Shoppers[0], rate, seconds)],
                     CompareToBare: micro != "bare", o.Report ?? true, o.Warmup),
-                { Rate: { } rate } => new("open-loop", [new(Workload.Funnel, o.Shoppers[0], rate, seconds)],
+                { Case: { } micro } => new Plan("case-" + micro, [.. o.Shoppers.Select(n => new Step(CaseWorkload(micro), n, null, seconds))],
+                    CompareToBare: micro != "bare", o.Report ?? true, o.Warmup),
+                { Rate: { } rate } => new Plan("open-loop-funnel", [new(Workload.Funnel, o.Shoppers[0], rate, seconds)],
                     CompareToBare: true, o.Report ?? true, o.Warmup),
-                _ => new("closed-loop", [.. o.Shoppers.Select(n => new Step(Workload.Funnel, n, null, seconds))],
+                _ => new Plan("closed-loop", [.. o.Shoppers.Select(n => new Step(Workload.Funnel, n, null, seconds))],
                     CompareToBare: true, o.Report ?? true, o.Warmup),
             };
         }
 
-        private static Workload CaseWorkload(string name) => name switch
+        public async Task RunAsync(Lab lab, CancellationToken ct)
+        {
+            await using var target = await lab.StartAsync(lab.Options, needsService: Steps.Any(s => s.Workload != Workload.Bare), ct);
+            foreach (var step in Steps)
+            {
+                await lab.RunStepAsync(target, step, CompareToBare, Warmup, ct);
+            }
+        }
+
+        public static Workload CaseWorkload(string name) => name switch
         {
             "session-read" => Workload.SessionRead,
             "cart-create" => Workload.CartCreate,
@@ -138,11 +120,11 @@ namespace LoadTest
     {
         public const string Usage = """
             usage: dotnet run -c Release --project tools/LoadTest -- [options]
-              --scenario smoke|funnel   smoke: 4 shoppers for 5 s, checks only; funnel: 8/32/64 shoppers, 10 s each, report
+              --scenario NAME           smoke: 4 shoppers for 5 s, checks only; funnel: 8/32/64 shoppers, 10 s each, report
               --shoppers N[,N…]         closed loop: N shoppers running the funnel again and again (default 64)
-              --rate R                  open loop: R funnels/s on a fixed schedule, latency from each intended start
+              --rate R                  open loop: R funnels/s (with --case, requests/s) on a fixed schedule, latency from each intended start
               --case NAME               one endpoint hammered: session-read, cart-create, checkout or bare
-              --duration S              seconds per step (default 10)      --warmup S   seconds of warm-up (default 3)
+              --duration S              seconds per step, or a scenario's whole run (default 10)   --warmup S   seconds of warm-up (default 3)
               --url URL                 an already running service instead of starting one
               --gateway-url URL         that service's gateway simulator, for the ledger check
               --redis URL               REDIS_URL for the started service  --database URL   DATABASE_URL for it
@@ -152,9 +134,11 @@ namespace LoadTest
             """;
 
         private static readonly string[] Cases = ["session-read", "cart-create", "checkout", "bare"];
+        private static readonly string[] Scenarios = ["smoke", "funnel"];
 
         public string? Scenario { get; init; }
         public IReadOnlyList<int> Shoppers { get; init; } = [64];
+        public bool ShoppersSet { get; init; }
         public double? Rate { get; init; }
         public string? Case { get; init; }
         public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
@@ -172,6 +156,13 @@ namespace LoadTest
         public bool Help { get; init; }
         public string CommandLine { get; init; } = "";
 
+        /// <summary>Settings a scenario adds to the started service's environment (never from the command line).</summary>
+        public IReadOnlyDictionary<string, string?> ServiceEnvironment { get; init; } = new Dictionary<string, string?>();
+
+        public TimeSpan DurationOr(TimeSpan scenarioDefault) => DurationSet ? Duration : scenarioDefault;
+
+        public int ShoppersOr(int scenarioDefault) => ShoppersSet ? Shoppers[0] : scenarioDefault;
+
         public static Options Parse(string[] args)
         {
             var o = new Options { CommandLine = string.Join(' ', ["dotnet run -c Release --project tools/LoadTest --", .. args]) };
@@ -180,8 +171,8 @@ namespace LoadTest
                 string Value() => ++i < args.Length ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value");
                 o = args[i] switch
                 {
-                    "--scenario" => o with { Scenario = OneOf(Value(), ["smoke", "funnel"], "--scenario") },
-                    "--shoppers" => o with { Shoppers = [.. Value().Split(',').Select(n => Positive(n, "--shoppers"))] },
+                    "--scenario" => o with { Scenario = OneOf(Value(), Scenarios, "--scenario") },
+                    "--shoppers" => o with { Shoppers = [.. Value().Split(',').Select(n => Positive(n, "--shoppers"))], ShoppersSet = true },
                     "--rate" => o with { Rate = Positive(Value(), "--rate", allowZero: false) },
                     "--case" => o with { Case = OneOf(Value(), Cases, "--case") },
                     "--duration" => o with { Duration = TimeSpan.FromSeconds(Positive(Value(), "--duration", allowZero: false)), DurationSet = true },

@@ -6,9 +6,12 @@ using ScottPlot;
 
 namespace LoadTest;
 
-/// <summary>The results as Markdown tables (console and docs/performance/), with a latency plot per step.</summary>
-internal sealed class Report(Plan plan, IReadOnlyList<StepResult> results, Checks checks, string command, string setup, string loadBefore)
+/// <summary>The results as Markdown tables (console and docs/performance/): the scenario's own sections, then each step's, with a latency plot per step.</summary>
+internal sealed class Report(IScenario scenario, Lab lab, string command, string loadBefore)
 {
+    private readonly List<StepResult> results = lab.Results;
+    private readonly Checks checks = lab.Checks;
+
     // Endpoints in the order a shopper calls them.
     private static readonly string[] FunnelOrder =
         ["GET bare", "GET products", "POST carts", "POST session", "PUT shipping-address", "PUT payment-method", "GET session", "POST checkout", "GET order"];
@@ -18,12 +21,16 @@ internal sealed class Report(Plan plan, IReadOnlyList<StepResult> results, Check
     public string Tables()
     {
         var text = new StringBuilder();
-        if (plan.CompareToBare)
+        foreach (var section in lab.Sections)
+        {
+            text.AppendLine(section).AppendLine();
+        }
+        if (scenario.CompareToBare)
         {
             text.AppendLine("## Ratio to the bare endpoint").AppendLine()
                 .AppendLine("| step | bare req/s | service req/s | × bare | funnels/s | p99 ms, all requests | errors |")
                 .AppendLine("|---|---:|---:|---:|---:|---:|---:|");
-            foreach (var r in results)
+            foreach (var r in results.Where(r => r.Bare is not null))
             {
                 var all = r.Service.Combined();
                 var (rate, bare) = (r.Service.PerSecond(all), BareRate(r));
@@ -32,7 +39,10 @@ internal sealed class Report(Plan plan, IReadOnlyList<StepResult> results, Check
             }
             text.AppendLine();
         }
-        text.AppendLine("## Per endpoint").AppendLine();
+        if (results.Count > 0)
+        {
+            text.AppendLine("## Per endpoint").AppendLine();
+        }
         foreach (var r in results)
         {
             text.AppendLine(Inv($"### {Title(r.Step)}, {r.Service.Window.TotalSeconds:0.0} s")).AppendLine();
@@ -72,17 +82,19 @@ internal sealed class Report(Plan plan, IReadOnlyList<StepResult> results, Check
     {
         Directory.CreateDirectory(directory);
         var now = TimeProvider.System.GetUtcNow();
-        var name = $"{plan.Name}-{now:yyyyMMdd-HHmmss}";
+        var name = $"{scenario.Name}-{now:yyyyMMdd-HHmmss}";
         var text = new StringBuilder()
-            .AppendLine(Inv($"# Load test `{plan.Name}`, {now:yyyy-MM-dd HH:mm} UTC")).AppendLine()
+            .AppendLine(Inv($"# Load test `{scenario.Name}`, {now:yyyy-MM-dd HH:mm} UTC")).AppendLine()
             .AppendLine($"Reproduce from the repo root: `{command}`").AppendLine()
             .AppendLine("| | |").AppendLine("|---|---|")
             .AppendLine($"| machine | {Machine()}; load average before the run {loadBefore} |")
             .AppendLine($"| code | {Commit()} |")
-            .AppendLine($"| setup | {setup}; the load and the bare endpoint in the load tool's process, shoppers spread over 8,192 client addresses (X-Forwarded-For) |")
+            .AppendLine($"| setup | {lab.Setup}; the load and the bare endpoint in the load tool's process, shoppers spread over 8,192 client addresses (X-Forwarded-For) |")
             .AppendLine($"| checks | {(checks.AllPassed ? "all passed" : "FAILED, see below")} |").AppendLine()
-            .AppendLine("Every throughput figure is a ratio to `GET /bare`, a slim Kestrel endpoint answering a small JSON object, "
-                + "driven by the same client at the same concurrency in the same run (SPEC §3: absolute numbers on these machines vary up to 2x). "
+            .AppendLine((scenario.CompareToBare
+                    ? "Every throughput figure is a ratio to `GET /bare`, a slim Kestrel endpoint answering a small JSON object, "
+                        + "driven by the same client at the same concurrency (or rate) in the same run (SPEC §3: absolute numbers on these machines vary up to 2x). "
+                    : "")
                 + "req/s counts the requests completed within each step's window; latencies count from each request's intended start "
                 + "and include the funnels that finish after the window.").AppendLine()
             .Append(Tables());
@@ -185,8 +197,10 @@ internal sealed class Report(Plan plan, IReadOnlyList<StepResult> results, Check
         }
     }
 
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
-    private static string N(double perSecond) => perSecond.ToString("N0", CultureInfo.InvariantCulture);
-    private static string Ratio(double rate, double bare) => bare > 0 ? (100 * rate / bare).ToString("0.0", CultureInfo.InvariantCulture) + " %" : "–";
-    private static string Ms(double ms) => ms.ToString(ms < 10 ? "0.00" : ms < 100 ? "0.0" : "0", CultureInfo.InvariantCulture);
+    // Shared with the scenarios' own sections, so every table writes numbers the same way.
+    public static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    public static string N(double perSecond) => perSecond.ToString("N0", CultureInfo.InvariantCulture);
+    public static string Ratio(double rate, double bare) => bare > 0 ? (100 * rate / bare).ToString("0.0", CultureInfo.InvariantCulture) + " %" : "–";
+    public static string Ms(double ms) => ms.ToString(ms < 10 ? "0.00" : ms < 100 ? "0.0" : "0", CultureInfo.InvariantCulture);
+    public static string Mark(bool passed) => passed ? "✓" : "✗";
 }

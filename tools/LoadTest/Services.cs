@@ -30,6 +30,26 @@ internal sealed class Services : IAsyncDisposable
     public Uri? Gateway { get; private set; }
     public string Description { get; private set; } = "bare endpoint only";
 
+    /// <summary>The service's resident memory now, in bytes; null when this run did not start it.</summary>
+    public long? ServiceMemory() => _service?.ResidentBytes();
+
+    /// <summary>Calls <paramref name="watch"/> with every line the service logs from now on (Warning and above).</summary>
+    public void WatchServiceLog(Action<string> watch) => _service?.Watch(watch);
+
+    /// <summary>Changes the gateway simulator's latency and outage while it runs (its POST /_control).</summary>
+    public async Task ControlGatewayAsync(int latencyMs, bool outage, CancellationToken ct)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+        using var body = new StringContent(
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $$"""{"latency_ms":{{latencyMs}},"outage":{{(outage ? "true" : "false")}}}"""),
+            System.Text.Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync(new Uri(Gateway ?? throw new SetupException("no gateway simulator in this run"), "/_control"), body, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new SetupException($"the gateway simulator's /_control answered {(int)response.StatusCode}");
+        }
+    }
+
     /// <summary>What the service logged (Warning and above only): a retry storm or a failing store shows here first.</summary>
     public string LogSummary() => _service is not { } service
         ? ""
@@ -128,6 +148,10 @@ internal sealed class Services : IAsyncDisposable
         {
             env[$"RATE_LIMIT_{limit}_PER_MINUTE"] = "1000000";
         }
+        foreach (var (name, value) in o.ServiceEnvironment)
+        {
+            env[name] = value;
+        }
         _service = Spawn(serviceDll, env);
         await WaitUntilUpAsync(_service, new Uri(service, "/healthz"), ct);
         Service = service;
@@ -196,7 +220,7 @@ internal sealed class Services : IAsyncDisposable
         return (app, new Uri(address));
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -231,6 +255,7 @@ internal sealed class ChildProcess : IDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _tail = new();
+    private readonly ConcurrentBag<Action<string>> _watchers = [];
     private long _lines;
 
     private ChildProcess(Process process, string name) => (_process, Name) = (process, name);
@@ -241,6 +266,25 @@ internal sealed class ChildProcess : IDisposable
     public string Output => string.Join(Environment.NewLine, _tail);
     public long LinesLogged => Interlocked.Read(ref _lines);
     public IEnumerable<string> Tail(int lines) => _tail.TakeLast(lines);
+
+    public void Watch(Action<string> watch) => _watchers.Add(watch);
+
+    /// <summary>Resident set size (what the process holds in RAM), in bytes; null once it has exited.</summary>
+    public long? ResidentBytes()
+    {
+        try
+        {
+            _process.Refresh();
+            return _process.HasExited ? null : _process.WorkingSet64;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>SIGKILL, as a crash or an OOM kill would: no shutdown, nothing flushed.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
 
     public static ChildProcess Start(string file, IEnumerable<string> args, string workingDirectory, Dictionary<string, string?> env)
     {
@@ -286,6 +330,10 @@ internal sealed class ChildProcess : IDisposable
         }
         Interlocked.Increment(ref _lines);
         _tail.Enqueue(line);
+        foreach (var watch in _watchers)
+        {
+            watch(line);
+        }
         while (_tail.Count > 40 && _tail.TryDequeue(out _))
         {
         }
