@@ -18,6 +18,7 @@ internal static class Scenarios
 {
     public static IScenario Of(Options o) => o.Scenario switch
     {
+        "sessions-20k" => new ManySessions(o),
         _ => Plan.Of(o),
     };
 }

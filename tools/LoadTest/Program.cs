@@ -121,9 +121,11 @@ namespace LoadTest
         public const string Usage = """
             usage: dotnet run -c Release --project tools/LoadTest -- [options]
               --scenario NAME           smoke: 4 shoppers for 5 s, checks only; funnel: 8/32/64 shoppers, 10 s each, report
+                                        sessions-20k: --sessions live sessions opened (--shoppers at a time, 64), read back, a section saved on each, checked
               --shoppers N[,N…]         closed loop: N shoppers running the funnel again and again (default 64)
               --rate R                  open loop: R funnels/s (with --case, requests/s) on a fixed schedule, latency from each intended start
               --case NAME               one endpoint hammered: session-read, cart-create, checkout or bare
+              --sessions N              sessions-20k: how many (default 20000)
               --duration S              seconds per step, or a scenario's whole run (default 10)   --warmup S   seconds of warm-up (default 3)
               --url URL                 an already running service instead of starting one
               --gateway-url URL         that service's gateway simulator, for the ledger check
@@ -134,11 +136,12 @@ namespace LoadTest
             """;
 
         private static readonly string[] Cases = ["session-read", "cart-create", "checkout", "bare"];
-        private static readonly string[] Scenarios = ["smoke", "funnel"];
+        private static readonly string[] Scenarios = ["smoke", "funnel", "sessions-20k"];
 
         public string? Scenario { get; init; }
         public IReadOnlyList<int> Shoppers { get; init; } = [64];
         public bool ShoppersSet { get; init; }
+        public int Sessions { get; init; } = 20_000;
         public double? Rate { get; init; }
         public string? Case { get; init; }
         public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
@@ -173,6 +176,7 @@ namespace LoadTest
                 {
                     "--scenario" => o with { Scenario = OneOf(Value(), Scenarios, "--scenario") },
                     "--shoppers" => o with { Shoppers = [.. Value().Split(',').Select(n => Positive(n, "--shoppers"))], ShoppersSet = true },
+                    "--sessions" => o with { Sessions = Positive(Value(), "--sessions") },
                     "--rate" => o with { Rate = Positive(Value(), "--rate", allowZero: false) },
                     "--case" => o with { Case = OneOf(Value(), Cases, "--case") },
                     "--duration" => o with { Duration = TimeSpan.FromSeconds(Positive(Value(), "--duration", allowZero: false)), DurationSet = true },
