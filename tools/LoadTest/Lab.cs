@@ -19,6 +19,7 @@ internal static class Scenarios
     public static IScenario Of(Options o) => o.Scenario switch
     {
         "sessions-20k" => new ManySessions(o),
+        "open-loop" => new OpenLoop(o),
         _ => Plan.Of(o),
     };
 }
