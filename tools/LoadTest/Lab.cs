@@ -20,6 +20,7 @@ internal static class Scenarios
     {
         "sessions-20k" => new ManySessions(o),
         "open-loop" => new OpenLoop(o),
+        "redis-failover" => new RedisFailover(o),
         _ => Plan.Of(o),
     };
 }
