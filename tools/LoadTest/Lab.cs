@@ -21,6 +21,7 @@ internal static class Scenarios
         "sessions-20k" => new ManySessions(o),
         "open-loop" => new OpenLoop(o),
         "redis-failover" => new RedisFailover(o),
+        "gateway-brownout" => new GatewayBrownout(o),
         _ => Plan.Of(o),
     };
 }
