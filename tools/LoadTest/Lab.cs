@@ -22,6 +22,7 @@ internal static class Scenarios
         "open-loop" => new OpenLoop(o),
         "redis-failover" => new RedisFailover(o),
         "gateway-brownout" => new GatewayBrownout(o),
+        "eu-west-1" => new FarRegion(o),
         _ => Plan.Of(o),
     };
 }

@@ -125,6 +125,7 @@ namespace LoadTest
                                         open-loop: checkout and session read saturated (64 connections), then at half of it beside bare; 5 s steps
                                         redis-failover: a 3+3 Redis Cluster of its own, one primary SIGKILLed under 16 shoppers; 25 s
                                         gateway-brownout: the gateway slow (2 s), then failing, then well, under 25 funnels/s (--rate); 60 s
+                                        eu-west-1: Redis 35 ms away each way (a delay proxy), beside Redis next door; 8 connections, 6 s steps
               --shoppers N[,N…]         closed loop: N shoppers running the funnel again and again (default 64)
               --rate R                  open loop: R funnels/s (with --case, requests/s) on a fixed schedule, latency from each intended start
               --case NAME               one endpoint hammered: session-read, cart-create, checkout or bare
@@ -139,7 +140,7 @@ namespace LoadTest
             """;
 
         private static readonly string[] Cases = ["session-read", "cart-create", "checkout", "bare"];
-        private static readonly string[] Scenarios = ["smoke", "funnel", "sessions-20k", "open-loop", "redis-failover", "gateway-brownout"];
+        private static readonly string[] Scenarios = ["smoke", "funnel", "sessions-20k", "open-loop", "redis-failover", "gateway-brownout", "eu-west-1"];
 
         public string? Scenario { get; init; }
         public IReadOnlyList<int> Shoppers { get; init; } = [64];
