@@ -86,9 +86,12 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
             if (!kept && await claim.WonAsync())
             {
                 // Not a final answer (or an exception, or a refusal before the endpoint): free the key so the client's retry runs again.
-                await RecordAsync(recordKey, held, entry => entry?.Value.Owner == running.Owner
-                    ? Decision<bool, IdempotencyRecord>.Remove(true)
-                    : Decision<bool, IdempotencyRecord>.Keep(false));
+                if (!await RecordAsync(recordKey, held, Release(running.Owner)))
+                {
+                    // The store is down (a failover): the shopper's answer does not wait for it, and the key is
+                    // given back once it returns, so the retry the answer invites is not told the key is in use.
+                    _ = ReleaseLaterAsync(recordKey, held, running.Owner);
+                }
             }
         }
         buffer.Position = 0;
@@ -100,15 +103,33 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
     /// (a paid order is not turned into a 503); a retry then runs again, and the cart's claim and the
     /// order table keep it from charging twice. A held key lapses after <see cref="RunningLock"/>.
     /// </summary>
-    private async Task RecordAsync(string recordKey, Seen<IdempotencyRecord> held, Func<Entry<IdempotencyRecord>?, Decision<bool, IdempotencyRecord>> decide)
+    private async Task<bool> RecordAsync(string recordKey, Seen<IdempotencyRecord> held, Func<Entry<IdempotencyRecord>?, Decision<bool, IdempotencyRecord>> decide)
     {
         try
         {
             await _records.ChangeAsync(recordKey, decide, CancellationToken.None, held);
+            return true;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogRecordNotSaved(logger, e.GetType().Name);
+            return false;
+        }
+    }
+
+    private static Func<Entry<IdempotencyRecord>?, Decision<bool, IdempotencyRecord>> Release(string owner) =>
+        entry => entry?.Value.Owner == owner ? Decision<bool, IdempotencyRecord>.Remove(true) : Decision<bool, IdempotencyRecord>.Keep(false);
+
+    /// <summary>Gives a held key back after 1, 2, 4 and 8 s, until the store takes it; past that the key lapses by itself.</summary>
+    private async Task ReleaseLaterAsync(string recordKey, Seen<IdempotencyRecord> held, string owner)
+    {
+        for (var wait = TimeSpan.FromSeconds(1); wait <= TimeSpan.FromSeconds(8); wait *= 2)
+        {
+            await Task.Delay(wait, time, CancellationToken.None);
+            if (await RecordAsync(recordKey, held, Release(owner)))
+            {
+                return;
+            }
         }
     }
 
