@@ -17,7 +17,7 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
 {
     private static readonly AddressBody Address = new("742 Evergreen Terrace", "Springfield", "IL", "62704", "US");
     private const string PaymentMethod = "pm_stripe_4f9c2a1b";
-    private readonly ConcurrentQueue<string> _carts = new();
+    private readonly ConcurrentQueue<OpenedSession> _carts = new();
     private ConcurrentQueue<OpenedSession>? _opened;
     private long _visitors;
 
@@ -90,12 +90,15 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
                 await PrepareCartsAsync(step, ct);
                 return async start =>
                 {
-                    if (!_carts.TryDequeue(out var cart))
+                    if (!_carts.TryDequeue(out var ready))
                     {
                         m.Note = "The prepared carts ran out before the duration: rates are over the time actually measured.";
                         return false;
                     }
-                    await PayAsync(m, Visitor(), cart, null, start);
+                    if (await PayAsync(m, ready.Visitor, ready.CartId, ready.Session, start) is { } order)
+                    {
+                        checks.OrderPlaced(new PlacedOrder(ready.CartId, order.OrderId, order.ConfirmationToken, ready.Visitor, LookedUp: false));
+                    }
                     return true;
                 };
             default:
@@ -110,19 +113,23 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
     }
 
     /// <summary>
-    /// One checkout needs one cart that was never paid, so the checkout case makes them first: one per
-    /// scheduled checkout in an open loop; in a closed loop, a short timed trial of create-and-pay gives
-    /// a rate, and paying alone is well under 4 times as fast.
+    /// One checkout needs one cart that was never paid, so the checkout case makes them first, each
+    /// with its session and both sections saved: the checkout is the page's, with the session's token
+    /// and an empty body but for the cart and email. One per scheduled checkout in an open loop; in a
+    /// closed loop, a short timed trial of create-and-pay gives a rate, and paying alone is well under
+    /// 4 times as fast.
     /// </summary>
     private async Task PrepareCartsAsync(Step step, CancellationToken ct)
     {
         var needed = step.Rate is { } rate ? (int)Math.Ceiling(rate * step.Duration.TotalSeconds) : await ClosedLoopCartsAsync(step, ct);
-        Console.WriteLine($"preparing {needed:N0} carts for the checkout case…");
+        Console.WriteLine($"preparing {needed:N0} carts with their sessions for the checkout case…");
         await Parallel.ForEachAsync(Enumerable.Range(0, needed), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (_, _) =>
         {
-            if (await CreateCartAsync(Measurement.Discarded, Visitor(), Now) is { } cart)
+            if (await OpenSessionAsync(Measurement.Discarded) is { } opened
+                && await SaveAddressAsync(Measurement.Discarded, opened.Visitor, opened.Session)
+                && await SavePaymentMethodAsync(Measurement.Discarded, opened.Visitor, opened.Session))
             {
-                _carts.Enqueue(cart);
+                _carts.Enqueue(opened);
             }
         });
     }
@@ -153,8 +160,7 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
             || await CreateCartAsync(m, visitor, Now) is not { } cart
             || await StartSessionAsync(m, visitor, cart, Now) is not { } session
             || !await SaveAddressAsync(m, visitor, session)
-            || await ExpectAsync(m, "PUT payment-method", 200, Now, () => Put(SessionUrl(session, "/payment-method"), visitor, session.SessionToken,
-                JsonContent.Create(new PaymentMethodBody(PaymentMethod), LoadJson.Default.PaymentMethodBody))) is null
+            || !await SavePaymentMethodAsync(m, visitor, session)
             // The session must still be there once the last section is saved: nothing is lost before its TTL.
             || await ReadSessionAsync(m, visitor, session, Now) is null
             || await PayAsync(m, visitor, cart, session, Now) is not { } order)
@@ -202,6 +208,10 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
         return true;
     }
 
+    private async Task<bool> SavePaymentMethodAsync(Measurement m, long visitor, SessionStarted session) =>
+        await ExpectAsync(m, "PUT payment-method", 200, Now, () => Put(SessionUrl(session, "/payment-method"), visitor, session.SessionToken,
+            JsonContent.Create(new PaymentMethodBody(PaymentMethod), LoadJson.Default.PaymentMethodBody))) is not null;
+
     private async Task<bool> SaveAddressAsync(Measurement m, long visitor, SessionStarted session) =>
         await ExpectAsync(m, "PUT shipping-address", 200, Now, () => Put(SessionUrl(session, "/shipping-address"), visitor, session.SessionToken,
             JsonContent.Create(Address, LoadJson.Default.AddressBody))) is not null;
@@ -236,7 +246,10 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
         return reply is { Ok: true } ? reply : null;
     }
 
-    /// <summary>Pays with the session's token (its saved sections), or with everything in the body when there is no session.</summary>
+    /// <summary>
+    /// Pays with the session's token (its saved sections), or with everything in the body when there is
+    /// no session; an order paid with a session is the caller's to record.
+    /// </summary>
     private async Task<OrderPlaced?> PayAsync(Measurement m, long visitor, string cart, SessionStarted? session, long start)
     {
         var key = Guid.NewGuid().ToString("N");
