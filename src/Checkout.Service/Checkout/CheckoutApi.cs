@@ -65,18 +65,17 @@ public static class CheckoutApi
     private static async Task<Seen<Cart>?> ReadCartAsync(CartStore carts, string cartId, CancellationToken cancellationToken) =>
         await carts.ReadAsync(cartId, cancellationToken);
 
-    private static async Task<string?> CartIdOfAsync(HttpRequest request)
+    internal static async Task<string?> CartIdOfAsync(HttpRequest request)
     {
-        if (request.ContentLength is not (> 0 and <= BodyLimits.Json) || request.HasJsonContentType() is false)
+        // A body sent without a length (chunked) is read too: Kestrel holds it to the same 8 KB limit while it is read.
+        if (request.ContentLength is 0 or > BodyLimits.Json || request.HasJsonContentType() is false)
         {
             return null;
         }
         request.EnableBuffering();
         try
         {
-            var body = new byte[request.ContentLength.Value];
-            await request.Body.ReadExactlyAsync(body, request.HttpContext.RequestAborted);
-            return JsonSerializer.Deserialize(body, CheckoutJson.Default.CheckoutRequest)?.CartId;
+            return (await JsonSerializer.DeserializeAsync(request.Body, CheckoutJson.Default.CheckoutRequest, request.HttpContext.RequestAborted))?.CartId;
         }
         catch (Exception e) when (e is JsonException or IOException or BadHttpRequestException)
         {
