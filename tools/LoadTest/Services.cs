@@ -144,6 +144,9 @@ internal sealed class Services : IAsyncDisposable
             ["STRIPE_WEBHOOK_SECRET"] = null,
             ["Logging__LogLevel__Default"] = "Warning",
         };
+        // A long checkout case prepares tens of thousands of carts with their sessions up front; the in-process
+        // store's default cap (200,000 entries) guards production memory and is not what is measured here.
+        env["INPROCESS_STORE_MAX_ENTRIES"] = "2000000";
         // Shoppers are many; the load comes from one address, so the per-IP limits would measure the limiter instead.
         foreach (var limit in new[] { "CHECKOUT", "SESSION_READS", "CART_CREATES", "SESSION_STARTS", "SESSION_WRITES", "ANALYTICS_EVENTS" })
         {
