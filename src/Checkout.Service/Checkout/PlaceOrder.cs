@@ -125,7 +125,16 @@ public sealed partial class PlaceOrder(
         var beginning = guessed is { Items.Count: > 0 }
             ? sessions.BeginPaymentAsync(session!, CartSnapshot.Of(guessed), shipping, paymentMethodId, claim, cancellationToken)
             : null;
-        await Task.WhenAll(claiming, beginning ?? Task.FromResult<StoredSession?>(null));
+        try
+        {
+            await Task.WhenAll(claiming, beginning ?? Task.FromResult<StoredSession?>(null));
+        }
+        catch when (beginning is { IsCompletedSuccessfully: true, Result: { } begun })
+        {
+            // The claim failed in the store (an outage): the session it began paying with goes back to the shopper.
+            await sessions.ResumeAsync(begun, CancellationToken.None);
+            throw;
+        }
         var claimed = await claiming;
         var paying = beginning is null ? null : await beginning;
 
