@@ -1,10 +1,7 @@
 using System.Net;
-using System.Text.Json.Serialization.Metadata;
 using CheckoutService.IntegrationTests.Infrastructure;
 using CheckoutService.Storage;
 using Microsoft.Extensions.DependencyInjection;
-using CommandStatus = StackExchange.Redis.CommandStatus;
-using RedisTimeoutException = StackExchange.Redis.RedisTimeoutException;
 
 namespace CheckoutService.IntegrationTests;
 
@@ -21,7 +18,7 @@ public sealed class ClaimFailsTests : IAsyncDisposable
     public ClaimFailsTests() => _app = new CheckoutApp
     {
         ReplaceServices = services => services.AddSingleton<IExpiringTables>(sp =>
-            new CartWritesFail(sp.GetRequiredService<InMemoryTables>(), () => _cartWritesFail)),
+            new FaultyTables(sp.GetRequiredService<InMemoryTables>(), call => _cartWritesFail && call is { Name: "cart:", Writes: true })),
     };
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
@@ -40,28 +37,5 @@ public sealed class ClaimFailsTests : IAsyncDisposable
         Assert.Equal(HttpStatusCode.ServiceUnavailable, reply.Status);
         Assert.Equal("active", (string?)session.Body!["status"]);
         Assert.Empty(_app.Gateway.Ledger(cartId).Intents);
-    }
-
-    /// <summary>Tables whose cart writes time out while <c>failing</c> says so; everything else works.</summary>
-    private sealed class CartWritesFail(IExpiringTables inner, Func<bool> failing) : IExpiringTables
-    {
-        public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json, TimeSpan keepAfterExpiry = default) where T : class =>
-            keyPrefix == "cart:" ? new Table<T>(inner.Open(keyPrefix, json, keepAfterExpiry), failing) : inner.Open(keyPrefix, json, keepAfterExpiry);
-
-        public IExpiryIndex OpenIndex(string key) => inner.OpenIndex(key);
-
-        private sealed class Table<T>(IExpiringTable<T> table, Func<bool> failing) : IExpiringTable<T> where T : class
-        {
-            public Task<Entry<T>?> GetAsync(string key, CancellationToken cancellationToken) => table.GetAsync(key, cancellationToken);
-
-            public Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken, Seen<T>? seen = null) =>
-                failing()
-                    ? Task.FromException<TResult>(new RedisTimeoutException(StackExchange.Redis.CommandFlags.None, "cart shard failing over", CommandStatus.Unknown))
-                    : table.ChangeAsync(key, decide, cancellationToken, seen);
-
-            public Task<Entry<T>?> PeekAsync(string key, CancellationToken cancellationToken) => table.PeekAsync(key, cancellationToken);
-
-            public Task PurgeAsync(string key, CancellationToken cancellationToken) => table.PurgeAsync(key, cancellationToken);
-        }
     }
 }

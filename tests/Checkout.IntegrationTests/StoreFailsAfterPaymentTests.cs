@@ -1,11 +1,8 @@
 using System.Net;
-using System.Text.Json.Serialization.Metadata;
 using CheckoutService.IntegrationTests.Infrastructure;
 using CheckoutService.Orders;
 using CheckoutService.Storage;
 using Microsoft.Extensions.DependencyInjection;
-using CommandStatus = StackExchange.Redis.CommandStatus;
-using RedisTimeoutException = StackExchange.Redis.RedisTimeoutException;
 
 namespace CheckoutService.IntegrationTests;
 
@@ -23,7 +20,7 @@ public sealed class StoreFailsAfterPaymentTests : IAsyncDisposable
     {
         ReplaceServices = services =>
         {
-            services.AddSingleton<IExpiringTables>(sp => new SwitchedTables(sp.GetRequiredService<InMemoryTables>(), _store));
+            services.AddSingleton<IExpiringTables>(sp => new FaultyTables(sp.GetRequiredService<InMemoryTables>(), _ => _store.Failing));
             services.AddSingleton<IOrderStore>(sp => new OutageAfterSave(_store) { Inner = ActivatorUtilities.CreateInstance<SqlOrderStore>(sp) });
         },
     };
@@ -62,14 +59,6 @@ public sealed class StoreFailsAfterPaymentTests : IAsyncDisposable
     {
         public volatile bool FailAfterNextOrder;
         public volatile bool Failing;
-
-        public void ThrowIfFailing()
-        {
-            if (Failing)
-            {
-                throw new RedisTimeoutException(StackExchange.Redis.CommandFlags.None, "test: the shared store is down", CommandStatus.Unknown);
-            }
-        }
     }
 
     private sealed class OutageAfterSave(StoreSwitch store) : OrderStoreDecorator
@@ -79,68 +68,6 @@ public sealed class StoreFailsAfterPaymentTests : IAsyncDisposable
             var added = await base.TryAddAsync(order, cancellationToken);
             store.Failing = added && store.FailAfterNextOrder;
             return added;
-        }
-    }
-
-    private sealed class SwitchedTables(IExpiringTables inner, StoreSwitch store) : IExpiringTables
-    {
-        public IExpiringTable<T> Open<T>(string keyPrefix, JsonTypeInfo<T> json, TimeSpan keepAfterExpiry = default) where T : class =>
-            new Table<T>(inner.Open(keyPrefix, json, keepAfterExpiry), store);
-
-        public IExpiryIndex OpenIndex(string key) => new Index(inner.OpenIndex(key), store);
-
-        private sealed class Index(IExpiryIndex inner, StoreSwitch store) : IExpiryIndex
-        {
-            public Task ScheduleAsync(string member, DateTimeOffset at, CancellationToken cancellationToken)
-            {
-                store.ThrowIfFailing();
-                return inner.ScheduleAsync(member, at, cancellationToken);
-            }
-
-            public Task<IReadOnlyList<(string Member, DateTimeOffset At)>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
-            {
-                store.ThrowIfFailing();
-                return inner.DueAsync(now, limit, cancellationToken);
-            }
-
-            public Task<bool> RemoveAsync(string member, DateTimeOffset at, CancellationToken cancellationToken)
-            {
-                store.ThrowIfFailing();
-                return inner.RemoveAsync(member, at, cancellationToken);
-            }
-
-            public Task<long> CountAsync(CancellationToken cancellationToken)
-            {
-                store.ThrowIfFailing();
-                return inner.CountAsync(cancellationToken);
-            }
-        }
-
-        private sealed class Table<T>(IExpiringTable<T> inner, StoreSwitch store) : IExpiringTable<T> where T : class
-        {
-            public Task<Entry<T>?> GetAsync(string key, CancellationToken cancellationToken)
-            {
-                store.ThrowIfFailing();
-                return inner.GetAsync(key, cancellationToken);
-            }
-
-            public Task<TResult> ChangeAsync<TResult>(string key, Func<Entry<T>?, Decision<TResult, T>> decide, CancellationToken cancellationToken, Seen<T>? seen = null)
-            {
-                store.ThrowIfFailing();
-                return inner.ChangeAsync(key, decide, cancellationToken, seen);
-            }
-
-            public Task<Entry<T>?> PeekAsync(string key, CancellationToken cancellationToken)
-            {
-                store.ThrowIfFailing();
-                return inner.PeekAsync(key, cancellationToken);
-            }
-
-            public Task PurgeAsync(string key, CancellationToken cancellationToken)
-            {
-                store.ThrowIfFailing();
-                return inner.PurgeAsync(key, cancellationToken);
-            }
         }
     }
 }

@@ -64,7 +64,7 @@ public abstract class SessionStoreContract(Func<TimeProvider, IExpiringTables> b
     {
         var session = await NewSessionAsync();
         var createdExpiry = _clock.GetUtcNow() + Ttl;
-        var indexDown = new SessionStore(new IndexDown(Tables), _clock, NullLogger<SessionStore>.Instance);
+        var indexDown = new SessionStore(new FaultyTables(Tables, call => call.IsIndex), _clock, NullLogger<SessionStore>.Instance);
         _clock.Advance(TimeSpan.FromSeconds(60));
 
         var changed = await indexDown.ChangeAsync(session.SessionId, s => s with { PaymentMethodId = "pm_1" }, Ttl, CancellationToken.None);
@@ -72,27 +72,6 @@ public abstract class SessionStoreContract(Func<TimeProvider, IExpiringTables> b
 
         Assert.Equal("pm_1", changed!.Session.PaymentMethodId);
         Assert.Contains(due, d => d.SessionId == session.SessionId); // due early: the sweep finds it renewed and moves it on
-    }
-
-    /// <summary>Tables whose expiry index is unreachable, as a Cluster node is while it fails over.</summary>
-    private sealed class IndexDown(IExpiringTables inner) : IExpiringTables
-    {
-        public IExpiringTable<T> Open<T>(string keyPrefix, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> json, TimeSpan keepAfterExpiry = default)
-            where T : class => inner.Open(keyPrefix, json, keepAfterExpiry);
-
-        public IExpiryIndex OpenIndex(string key) => new Unreachable();
-
-        private sealed class Unreachable : IExpiryIndex
-        {
-            public Task ScheduleAsync(string member, DateTimeOffset at, CancellationToken cancellationToken) => throw new TimeoutException();
-
-            public Task<IReadOnlyList<(string Member, DateTimeOffset At)>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-                throw new TimeoutException();
-
-            public Task<bool> RemoveAsync(string member, DateTimeOffset at, CancellationToken cancellationToken) => throw new TimeoutException();
-
-            public Task<long> CountAsync(CancellationToken cancellationToken) => throw new TimeoutException();
-        }
     }
 
     [Fact]
