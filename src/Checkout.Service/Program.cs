@@ -17,11 +17,6 @@ using CheckoutService.Storage;
 using CheckoutService.Webhooks;
 using Microsoft.Extensions.Options;
 
-// ASP.NET Core 10 binds JSON bodies straight from the request's PipeReader; a body that ends inside
-// its JSON leaves that reader mid-read, and Kestrel's next read of the connection then fails with
-// "Reading is already in progress". Binding through the body stream completes every read it starts.
-AppContext.SetSwitch("Microsoft.AspNetCore.UseStreamBasedJsonParsing", true);
-
 // The content root is the app's folder, so appsettings.json is found wherever the service is started from.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 if (string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(builder.Configuration["urls"]))
@@ -76,6 +71,8 @@ try
     app.UsePageAssets();
     app.UseRouting();
     app.UseCors();
+    // Each body is read once, here, and everything after reads that buffer.
+    app.UseBufferedBodies();
     // Idempotency-Key is claimed while the rate limiter counts, and checked at the gate after it.
     app.UseMiddleware<IdempotencyMiddleware>();
     app.UseRateLimiter();

@@ -51,3 +51,53 @@ public sealed class BrokenBodyConnectionTests : IAsyncDisposable
         Assert.Empty(abnormal.Select(r => r.Message + " " + r.Exception?.Message));
     }
 }
+
+/// <summary>
+/// A checkout the rate limit refuses has had its body read like any other, however the body came,
+/// so the 429 leaves the connection clean for the client's next request. Before the body was read
+/// once, the refusal raced the read-ahead's read and Kestrel dropped the connection.
+/// </summary>
+public sealed class RefusedBodyConnectionTests : IAsyncDisposable
+{
+    private readonly CheckoutApp _app = new()
+    {
+        ReplaceServices = services => services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging()),
+    };
+
+    public RefusedBodyConnectionTests()
+    {
+        _app.Settings["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace";
+        _app.Settings["RATE_LIMIT_CHECKOUT_PER_MINUTE"] = "1";
+    }
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    public static TheoryData<BodyDelivery> Deliveries => [.. Enum.GetValues<BodyDelivery>()];
+
+    [Theory]
+    [MemberData(nameof(Deliveries))]
+    public async Task A429_ReadsTheBody_AndTheConnectionCarriesTheNextRequest(BodyDelivery delivery)
+    {
+        using var shopper = _app.Shopper(); // starts the host
+        var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+        using var connection = await RawHttpConnection.OpenAsync(shopper.Http.BaseAddress!, TestContext.Current.CancellationToken);
+        (string, string)[] from = [("X-Forwarded-For", $"10.7.0.{(int)delivery + 1}")];
+        var body = ShopperClient.CheckoutBody(cartId).ToJsonString();
+
+        var first = await connection.SendAsync("POST", "/api/v2/checkout/guest", body, delivery, from, cancellationToken: TestContext.Current.CancellationToken);
+        var refused = new List<RawReply>();
+        for (var i = 0; i < 3; i++)
+        {
+            refused.Add(await connection.SendAsync("POST", "/api/v2/checkout/guest", body, delivery, from, cancellationToken: TestContext.Current.CancellationToken));
+        }
+        var after = await connection.SendAsync("GET", "/api/v2/products", null, delivery, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(201, first.Status);
+        Assert.All(refused, r => Assert.Equal((429, "RATE_LIMITED"), (r.Status, (string?)r.Json?["error"])));
+        Assert.All(refused, r => Assert.True(r.Headers.ContainsKey("Retry-After")));
+        Assert.Equal(200, after.Status);
+        Assert.True(connection.IsReusable);
+        var collector = _app.Services.GetFakeLogCollector();
+        Assert.DoesNotContain(collector.GetSnapshot(), r => r.Message.Contains("draining", StringComparison.OrdinalIgnoreCase) || r.Message.Contains("ended abnormally", StringComparison.Ordinal));
+    }
+}

@@ -46,7 +46,7 @@ public static class CheckoutApi
     /// <summary>
     /// The session and the cart a checkout will change, read while the rate limit is counted (<see cref="ReadAhead"/>),
     /// so that its claims need no reads of their own. The body is parsed here only to find the cart;
-    /// one that cannot be read this way is left to the endpoint, which reads and judges it as always.
+    /// one that cannot be read this way is left to the endpoint, which judges it as always.
     /// </summary>
     private static async Task<CheckoutReads> ReadAheadAsync(HttpContext context)
     {
@@ -54,7 +54,7 @@ public static class CheckoutApi
         var session = token is null
             ? Task.FromResult<StoredSession?>(null)
             : context.RequestServices.GetRequiredService<GuestSessions>().OpenAsync(null, token, context.RequestAborted);
-        var cartId = await CartIdOfAsync(context.Request);
+        var cartId = CartIdOf(context);
         var cart = cartId is null
             ? Task.FromResult<Seen<Cart>?>(null)
             : ReadCartAsync(context.RequestServices.GetRequiredService<CartStore>(), cartId, context.RequestAborted);
@@ -65,25 +65,16 @@ public static class CheckoutApi
     private static async Task<Seen<Cart>?> ReadCartAsync(CartStore carts, string cartId, CancellationToken cancellationToken) =>
         await carts.ReadAsync(cartId, cancellationToken);
 
-    internal static async Task<string?> CartIdOfAsync(HttpRequest request)
+    /// <summary>The cart the body names, read from the body's one buffer (<see cref="BufferedBody"/>); null when the body cannot say.</summary>
+    internal static string? CartIdOf(HttpContext context)
     {
-        // A body sent without a length (chunked) is read too: Kestrel holds it to the same 8 KB limit while it is read.
-        if (request.ContentLength is 0 or > BodyLimits.Json || request.HasJsonContentType() is false)
-        {
-            return null;
-        }
-        request.EnableBuffering();
         try
         {
-            return (await JsonSerializer.DeserializeAsync(request.Body, CheckoutJson.Default.CheckoutRequest, request.HttpContext.RequestAborted))?.CartId;
+            return JsonSerializer.Deserialize(BufferedBody.Of(context).Span, CheckoutJson.Default.CheckoutRequest)?.CartId;
         }
-        catch (Exception e) when (e is JsonException or IOException or BadHttpRequestException)
+        catch (JsonException)
         {
             return null;
-        }
-        finally
-        {
-            request.Body.Position = 0;
         }
     }
 }

@@ -47,7 +47,7 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
         }
 
         var recordKey = Sha256.Hex($"{Scope(context.Request.Path)}\n{value}");
-        var fingerprint = await FingerprintAsync(context.Request);
+        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(BufferedBody.Of(context).Span));
         var running = new IdempotencyRecord(fingerprint, Guid.NewGuid().ToString("N"), false);
         var runningUntil = time.GetUtcNow() + RunningLock;
         // A key seen for the first time is the common case: guessing it absent claims it in one round trip.
@@ -158,21 +158,6 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
         }
         context.Response.Headers["Idempotent-Replayed"] = "true";
         return context.Response.Body.WriteAsync(record.Body ?? []).AsTask();
-    }
-
-    /// <summary>SHA-256 of the body as sent; the body stays readable for the endpoint.</summary>
-    private static async Task<string> FingerprintAsync(HttpRequest request)
-    {
-        request.EnableBuffering();
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var chunk = new byte[4096];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
-        {
-            hash.AppendData(chunk, 0, read);
-        }
-        request.Body.Position = 0;
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency record not saved: {Failure}; the answer was sent anyway")]

@@ -20,6 +20,8 @@ public static partial class WebhooksApi
 
     public const string Path = "/webhooks/stripe/guest-checkout";
 
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {
         services.AddApiJson(WebhooksJson.Default);
@@ -44,11 +46,10 @@ public static partial class WebhooksApi
     {
         ArgumentNullException.ThrowIfNull(request);
         var logger = loggers.CreateLogger(typeof(WebhooksApi));
-        using var reader = new StreamReader(request.Body, new UTF8Encoding(false, throwOnInvalidBytes: true));
         string payload;
         try
         {
-            payload = await reader.ReadToEndAsync(cancellationToken);
+            payload = StrictUtf8.GetString(BufferedBody.Of(request.HttpContext).Span);
         }
         catch (DecoderFallbackException)
         {
