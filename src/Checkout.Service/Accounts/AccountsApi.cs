@@ -4,6 +4,7 @@ using CheckoutService.Edge;
 using CheckoutService.Observability;
 using CheckoutService.Orders;
 using CheckoutService.RateLimits;
+using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -27,6 +28,8 @@ public static class AccountsApi
     public const int SignInsPerAccountPerMinute = 5;
 
     private static readonly PasswordHasher<Account> Hasher = new();
+
+    private static readonly SignInValidator SignInRules = new();
 
     /// <summary>Verified against when there is no account, so a sign-in for an unknown email takes as long as a wrong password.</summary>
     private static readonly string DecoyHash = Hasher.HashPassword(null!, "decoy password that matches nothing");
@@ -79,9 +82,14 @@ public static class AccountsApi
             : ApiError.Of(422, "INVALID_CODE", "This code is wrong, used or expired");
     }
 
-    public static async Task<Results<Ok<SignedIn>, ApiError>> SignIn(
+    public static async Task<Results<Ok<SignedIn>, ValidationFailed, ApiError>> SignIn(
         SignInRequest request, AccountStore accounts, IRateLimitCounters counters, TimeProvider time, CancellationToken cancellationToken)
     {
+        // A body without an email or a password is a malformed request (422), not a failed sign-in (401).
+        if (ValidationFailed.ErrorsOf(SignInRules.Validate(request)) is { Count: > 0 } missing)
+        {
+            return new ValidationFailed(missing);
+        }
         var email = request.Email is { Length: > 0 and <= FieldRules.MaxEmailLength } e ? AccountStore.EmailKey(e) : "";
         var now = time.GetUtcNow();
         var window = now.ToUnixTimeSeconds() / 60;
@@ -126,4 +134,13 @@ public static class AccountsApi
         { Length: > MaxPasswordLength } => ValidationFailed.One("password", FieldCodes.TooLong, "Password is too long", $"At most {MaxPasswordLength} characters"),
         _ => null,
     };
+
+    private sealed class SignInValidator : AbstractValidator<SignInRequest>
+    {
+        public SignInValidator()
+        {
+            RuleFor(r => r.Email).Required("Email address");
+            RuleFor(r => r.Password).Required("Password");
+        }
+    }
 }

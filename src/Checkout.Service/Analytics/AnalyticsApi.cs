@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using CheckoutService.Edge;
 using CheckoutService.RateLimits;
 using CheckoutService.Storage;
@@ -32,8 +31,7 @@ public static class AnalyticsApi
         HttpRequest request, Database database, Outbox outbox, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var reader = new StreamReader(request.Body, Encoding.UTF8);
-        if (FunnelEvent.Read(await reader.ReadToEndAsync(cancellationToken)) is not { } events)
+        if (FunnelEvent.Read(BufferedBody.Of(request.HttpContext).Span) is not { } events)
         {
             return ApiError.Of(400, "INVALID_JSON", $"Send one event object, or {{\"events\": [...]}} with 1 to {FunnelEvent.MaxEventsPerBeacon}");
         }

@@ -71,12 +71,16 @@ public static partial class FunnelEvent
     [GeneratedRegex("^[A-Z_]{1,40}$")]
     private static partial Regex Code();
 
-    /// <summary>The beacon's events: one object, or <c>{"events":[…]}</c>; null when it is neither.</summary>
-    public static IReadOnlyList<JsonObject>? Read(string body)
+    /// <summary>
+    /// The beacon's events: one object, or <c>{"events":[…]}</c>; null when it is neither. A key twice
+    /// in one object is refused while parsing, as the API's other bodies are: a JsonObject meeting it
+    /// later throws an ArgumentException, which was a 500.
+    /// </summary>
+    public static IReadOnlyList<JsonObject>? Read(ReadOnlySpan<byte> body)
     {
         try
         {
-            if (JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 8 }) is not JsonObject root)
+            if (JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 8, AllowDuplicateProperties = false }) is not JsonObject root)
             {
                 return null;
             }
