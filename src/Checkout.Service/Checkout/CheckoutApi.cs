@@ -39,9 +39,10 @@ public static class CheckoutApi
         return app;
     }
 
-    public static Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError>> Checkout(
-        CheckoutRequest request, [FromHeader] string? authorization, PlaceOrder placeOrder, HttpContext context, CancellationToken cancellationToken) =>
-        placeOrder.RunAsync(request, BearerToken.From(authorization), context, cancellationToken);
+    public static Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError, CartChanged>> Checkout(
+        CheckoutRequest request, [FromHeader] string? authorization, [FromHeader(Name = "If-Match")] string? ifMatch, PlaceOrder placeOrder,
+        HttpContext context, CancellationToken cancellationToken) =>
+        placeOrder.RunAsync(request, BearerToken.From(authorization), context, cancellationToken, ifMatch);
 
     /// <summary>
     /// The session and the cart a checkout will change, read while the rate limit is counted (<see cref="ReadAhead"/>),

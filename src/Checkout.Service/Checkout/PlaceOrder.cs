@@ -36,8 +36,9 @@ public sealed partial class PlaceOrder(
 
     private static readonly CheckoutRequestValidator Validator = new();
 
-    public async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError>> RunAsync(
-        CheckoutRequest request, string? sessionToken, HttpContext context, CancellationToken cancellationToken)
+    /// <param name="ifMatch">The request's <c>If-Match</c>: the cart's ETag as the shopper reviewed it.</param>
+    public async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError, CartChanged>> RunAsync(
+        CheckoutRequest request, string? sessionToken, HttpContext context, CancellationToken cancellationToken, string? ifMatch = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         using var span = CheckoutTelemetry.Source.StartActivity(CheckoutTelemetry.CompleteSpan);
@@ -46,7 +47,7 @@ public sealed partial class PlaceOrder(
         using var inFlight = metrics.CheckoutsInFlight.TrackInProgress();
         try
         {
-            var result = await PlaceAsync(request, sessionToken, context, cancellationToken);
+            var result = await PlaceAsync(request, sessionToken, ifMatch, context, cancellationToken);
             if (result.Result is ApiError { StatusCode: >= 402 and not 404 and not 409 and not 422 } failed)
             {
                 span?.SetStatus(ActivityStatusCode.Error, failed.Code);
@@ -61,6 +62,10 @@ public sealed partial class PlaceOrder(
             {
                 metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, error.Code).Inc();
             }
+            else if (result.Result is CartChanged)
+            {
+                metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, CartChanged.Code).Inc();
+            }
             return result;
         }
         catch (Exception e)
@@ -71,8 +76,8 @@ public sealed partial class PlaceOrder(
         }
     }
 
-    private async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError>> PlaceAsync(
-        CheckoutRequest request, string? sessionToken, HttpContext context, CancellationToken cancellationToken)
+    private async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError, CartChanged>> PlaceAsync(
+        CheckoutRequest request, string? sessionToken, string? ifMatch, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = ValidationFailed.ErrorsOf(Validator.Validate(request)).ToList();
         if (errors.Any(e => e.Field == "cart_id"))
@@ -112,16 +117,26 @@ public sealed partial class PlaceOrder(
                 "A payment method id (pm_...) from the payment form");
         }
         var shipping = address!.Normalized();
+        var reviewed = ReviewedCart.Of(request, ifMatch);
 
         var claim = new CheckoutClaim(Guid.NewGuid().ToString("N"), time.GetUtcNow() + ClaimLease);
         var seenCart = readAhead?.CartId == cartId ? readAhead.Cart : null;
+        var seenOpen = (session is not null || reviewed is not null) && seenCart?.Entry?.Value is { } seen && seen.StatusAt(time.GetUtcNow()) == CartStatus.Open
+            ? CartView.Of(seen, catalog, time.GetUtcNow())
+            : null;
+        // The shopper pays what they reviewed or nothing (docs/decisions/0012). The cart read ahead
+        // answers at no cost, before anything is claimed; the claim checks again, atomically, for a
+        // change that landed since that read.
+        if (reviewed is not null && seenOpen is not null && !reviewed.Matches(seenOpen))
+        {
+            return new CartChanged(seenOpen);
+        }
         // With the cart read ahead, the session starts paying for it in the same round trip as the
         // claim. The session takes no claim but this one's, so if the claim loses, the session is only
         // put back; if the claim found a newer cart than the one read, the session is told of it below.
-        var guessed = session is not null && seenCart?.Entry?.Value is { } seen && seen.StatusAt(time.GetUtcNow()) == CartStatus.Open
-            ? CartView.Of(seen, catalog, time.GetUtcNow())
-            : null;
-        var claiming = carts.ClaimForCheckoutAsync(cartId, claim.Id, claim.ExpiresAt, cancellationToken, seenCart);
+        var guessed = session is not null ? seenOpen : null;
+        var claiming = carts.ClaimForCheckoutAsync(cartId, claim.Id, claim.ExpiresAt, cancellationToken, seenCart,
+            reviewed is null ? null : cart => reviewed.Matches(CartView.Of(cart, catalog, time.GetUtcNow())));
         var beginning = guessed is { Items.Count: > 0 }
             ? sessions.BeginPaymentAsync(session!, CartSnapshot.Of(guessed), shipping, paymentMethodId, claim, cancellationToken)
             : null;
@@ -146,6 +161,8 @@ public sealed partial class PlaceOrder(
             {
                 case CartChangeOutcome.NotFound:
                     return ApiError.CartNotFound(cartId);
+                case CartChangeOutcome.VersionConflict:
+                    return new CartChanged(CartView.Of(claimed.Cart!, catalog, time.GetUtcNow()));
                 case CartChangeOutcome.CheckedOut:
                     return ApiError.CartCheckedOut(cartId);
                 case CartChangeOutcome.CheckingOut:

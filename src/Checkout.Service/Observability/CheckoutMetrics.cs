@@ -20,7 +20,7 @@ public sealed class CheckoutMetrics
 
     /// <summary>The checkout's own error codes, as its API answers them.</summary>
     public static readonly string[] CheckoutErrorCodes =
-        ["PAYMENT_DECLINED", "PAYMENT_GATEWAY_UNAVAILABLE", "CART_NOT_FOUND", "CART_CHECKED_OUT", "CART_EMPTY", "CHECKOUT_IN_PROGRESS", "SESSION_EXPIRED", "INTERNAL_ERROR"];
+        ["PAYMENT_DECLINED", "PAYMENT_GATEWAY_UNAVAILABLE", "CART_NOT_FOUND", "CART_CHECKED_OUT", "CART_EMPTY", "CHECKOUT_IN_PROGRESS", "CART_CHANGED", "SESSION_EXPIRED", "INTERNAL_ERROR"];
 
     private static readonly double[] SecondsBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
     private static readonly double[] RedisBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
