@@ -26,6 +26,7 @@ public sealed partial class PlaceOrder(
     IPaymentGateway gateway,
     PaymentJournal journal,
     IOrderStore orders,
+    DeclineLimits declineLimits,
     TimeProvider time,
     IOptions<CheckoutSettings> settings,
     CheckoutMetrics metrics,
@@ -99,6 +100,15 @@ public sealed partial class PlaceOrder(
             }
         }
 
+        // Card testing is bounded before any claim, so a refused checkout reaches no gateway.
+        var declines = readAhead?.CartId == cartId && readAhead.Declines is { } read
+            ? read
+            : await declineLimits.ReadAsync(cartId, session?.Session.SessionId, context, cancellationToken);
+        if (declineLimits.Refusal(declines) is { } refused)
+        {
+            return refused;
+        }
+
         var address = request.ShippingAddress ?? session?.Session.ShippingAddress;
         if (address is null)
         {
@@ -154,6 +164,7 @@ public sealed partial class PlaceOrder(
         var paying = beginning is null ? null : await beginning;
 
         var placed = false;
+        Task? countingDecline = null;
         var claimHeld = claimed.Outcome == CartChangeOutcome.Applied;
         try
         {
@@ -207,11 +218,15 @@ public sealed partial class PlaceOrder(
                 // The outcome is unknown; the shopper's retry uses the same gateway key, so it finds this payment.
                 payment = new PaymentResult.Unavailable("checkout deadline passed");
             }
+            if (payment is PaymentResult.Declined)
+            {
+                // Counted alongside the claim's release below, so the decline costs the shopper no extra wait.
+                countingDecline = declineLimits.CountAsync(cartId, paying.Session.SessionId, context, CancellationToken.None);
+                return ApiError.Of(402, "PAYMENT_DECLINED", "Your card was declined. Please use a different payment method.");
+            }
             if (payment is not PaymentResult.Succeeded paid)
             {
-                return payment is PaymentResult.Declined
-                    ? ApiError.Of(402, "PAYMENT_DECLINED", "Your card was declined. Please use a different payment method.")
-                    : ApiError.Of(502, "PAYMENT_GATEWAY_UNAVAILABLE", "Payment processing service temporarily unavailable. Please retry.", retryAfterSeconds: 2);
+                return ApiError.Of(502, "PAYMENT_GATEWAY_UNAVAILABLE", "Payment processing service temporarily unavailable. Please retry.", retryAfterSeconds: 2);
             }
 
             var placedAt = time.GetUtcNow();
@@ -247,6 +262,10 @@ public sealed partial class PlaceOrder(
                 if (claimHeld)
                 {
                     await carts.ReleaseClaimAsync(cartId, claim.Id, CancellationToken.None, CartStore.AsWritten(claimed.Cart!));
+                }
+                if (countingDecline is not null)
+                {
+                    await countingDecline;
                 }
             }
         }
