@@ -103,6 +103,8 @@ public sealed class ServiceHost(FakeTimeProvider? clock = null) : WebApplication
         {
             builder.UseSetting($"RATE_LIMIT_{limit}_PER_MINUTE", "100000");
         }
+        builder.UseSetting("RATE_LIMIT_DECLINES_PER_CART", "100000");
+        builder.UseSetting("RATE_LIMIT_DECLINES_PER_IP_PER_HOUR", "100000");
         builder.ConfigureLogging(logging => logging.ClearProviders());
         if (clock is not null)
         {

@@ -316,6 +316,61 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
     }
 
     [Fact]
+    public async Task CartChangedAfterReview_ShowsTheNewTotal_SaysSo_AndPaysItOnlyWhenAskedAgain()
+    {
+        await ToCheckoutAsync(_page);
+        await FillAsync(_page);
+        Assert.Equal("$14.99", await _page.TextContentAsync("#total"));
+        // Someone else holding the cart id raises it while the shopper reviews 14.99.
+        var raised = await _page.Context.APIRequest.PutAsync($"/api/v2/carts/{CartIdOf(_page)}/items/SKU-MUG-12OZ", new() { DataObject = new { quantity = 3 } });
+        Assert.Equal(200, raised.Status);
+
+        await _page.ClickAsync("#pay");
+
+        await _page.WaitForSelectorAsync("#error-summary p");
+        Assert.Equal("Your cart changed since you reviewed it. The total is now $44.97. Please review it and pay again.",
+            await _page.TextContentAsync("#error-summary p"));
+        Assert.Equal("$44.97", await _page.TextContentAsync("#total"));
+        Assert.Equal("Pay $44.97", (await _page.TextContentAsync("#pay"))!.Trim());
+        Assert.Equal("3", await _page.TextContentAsync("#section-review tbody tr td:nth-child(2)"));
+        Assert.Equal("error-summary", await ActiveIdAsync(_page));
+        Assert.DoesNotMatch(ConfirmationUrl(), _page.Url);
+        await AssertAccessibleAsync(_page, "after the cart changed");
+
+        await _page.ClickAsync("#pay");
+
+        await _page.WaitForURLAsync(ConfirmationUrl());
+        Assert.Contains("$44.97", await _page.TextContentAsync("main"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithoutJavaScript_CartChangedAfterReview_ShowsTheNewTotal_AndPaysItOnlyWhenAskedAgain()
+    {
+        var noScript = await browser.NewPageAsync(javaScript: false);
+        try
+        {
+            await ToCheckoutAsync(noScript);
+            await FillAsync(noScript);
+            await noScript.Context.APIRequest.PutAsync($"/api/v2/carts/{CartIdOf(noScript)}/items/SKU-MUG-12OZ", new() { DataObject = new { quantity = 3 } });
+
+            await noScript.ClickAsync("#pay");
+
+            await noScript.WaitForSelectorAsync("#error-summary p");
+            Assert.Contains("Your cart changed since you reviewed it. The total is now $44.97.", await noScript.TextContentAsync("#error-summary p"), StringComparison.Ordinal);
+            Assert.Equal("$44.97", await noScript.TextContentAsync("#total"));
+            Assert.DoesNotMatch(ConfirmationUrl(), noScript.Url);
+            await FillAsync(noScript);
+            await noScript.ClickAsync("#pay");
+            await noScript.WaitForURLAsync(ConfirmationUrl());
+            Assert.Contains("$44.97", await noScript.TextContentAsync("main"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await noScript.Context.CloseAsync();
+        }
+    }
+
+    [Fact]
     public async Task BackButton_ReturnsToThePreviousStep_AndAReloadKeepsWhatWasTyped()
     {
         await ToCheckoutAsync(_page);

@@ -7,7 +7,7 @@ public enum CartChangeOutcome
 {
     Applied,
     NotFound,
-    /// <summary>The client's If-Match named an older version.</summary>
+    /// <summary>The client's If-Match named an older version, or a checkout found the cart changed since the shopper reviewed it.</summary>
     VersionConflict,
     CheckingOut,
     CheckedOut,
@@ -113,9 +113,14 @@ public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOption
         return cart;
     }
 
-    /// <summary>Freezes an open cart for one checkout until <paramref name="leaseUntil"/>; only one claim can win.</summary>
+    /// <summary>
+    /// Freezes an open cart for one checkout until <paramref name="leaseUntil"/>; only one claim can win.
+    /// With <paramref name="asReviewed"/>, an open cart that is no longer what the shopper reviewed is
+    /// left as it is (<see cref="CartChangeOutcome.VersionConflict"/>), in the same atomic step.
+    /// </summary>
     public Task<CartChange> ClaimForCheckoutAsync(
-        string cartId, string claimId, DateTimeOffset leaseUntil, CancellationToken cancellationToken, Seen<Cart>? seen = null) =>
+        string cartId, string claimId, DateTimeOffset leaseUntil, CancellationToken cancellationToken, Seen<Cart>? seen = null,
+        Func<Cart, bool>? asReviewed = null) =>
         _carts.ChangeAsync(cartId, entry =>
         {
             if (entry?.Value is not { } cart)
@@ -126,6 +131,7 @@ public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOption
             {
                 CartStatus.CheckedOut => Keep(CartChangeOutcome.CheckedOut, cart),
                 CartStatus.CheckingOut => Keep(CartChangeOutcome.CheckingOut, cart),
+                _ when asReviewed is not null && !asReviewed(cart) => Keep(CartChangeOutcome.VersionConflict, cart),
                 _ => Store(CartChangeOutcome.Applied, cart with
                 {
                     Status = CartStatus.CheckingOut,

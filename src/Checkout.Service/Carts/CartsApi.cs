@@ -3,7 +3,6 @@ using CheckoutService.RateLimits;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace CheckoutService.Carts;
 
@@ -92,7 +91,7 @@ public static class CartsApi
         // "If-Match: *" asks only that the cart exists, which the store checks anyway.
         if (context.Request.Headers.IfMatch is { Count: > 0 } ifMatch && ifMatch.ToString().Trim() != "*")
         {
-            if (!TryParseETag(context.Request.Headers.IfMatch.ToString(), out var version))
+            if (!CartETag.TryParse(context.Request.Headers.IfMatch.ToString(), out var version))
             {
                 return ApiError.Of(409, "CART_VERSION_CONFLICT", "If-Match does not name a version of this cart");
             }
@@ -120,14 +119,7 @@ public static class CartsApi
         }
     }
 
-    private static string ETagOf(Cart cart) => new EntityTagHeaderValue($"\"{cart.Version}\"").ToString();
-
-    private static bool TryParseETag(string header, out long version)
-    {
-        version = 0;
-        return EntityTagHeaderValue.TryParse(header, out var tag)
-            && long.TryParse(tag.Tag.AsSpan().Trim('"'), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out version);
-    }
+    private static string ETagOf(Cart cart) => CartETag.Of(cart.Version);
 
     private static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
 

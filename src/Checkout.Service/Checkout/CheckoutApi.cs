@@ -39,9 +39,10 @@ public static class CheckoutApi
         return app;
     }
 
-    public static Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError>> Checkout(
-        CheckoutRequest request, [FromHeader] string? authorization, PlaceOrder placeOrder, HttpContext context, CancellationToken cancellationToken) =>
-        placeOrder.RunAsync(request, BearerToken.From(authorization), context, cancellationToken);
+    public static Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError, CartChanged>> Checkout(
+        CheckoutRequest request, [FromHeader] string? authorization, [FromHeader(Name = "If-Match")] string? ifMatch, PlaceOrder placeOrder,
+        HttpContext context, CancellationToken cancellationToken) =>
+        placeOrder.RunAsync(request, BearerToken.From(authorization), context, cancellationToken, ifMatch);
 
     /// <summary>
     /// The session and the cart a checkout will change, read while the rate limit is counted (<see cref="ReadAhead"/>),
@@ -58,9 +59,16 @@ public static class CheckoutApi
         var cart = cartId is null
             ? Task.FromResult<Seen<Cart>?>(null)
             : ReadCartAsync(context.RequestServices.GetRequiredService<CartStore>(), cartId, context.RequestAborted);
-        await Task.WhenAll(session, cart);
-        return new CheckoutReads(await session, cartId, await cart);
+        // The declines so far go out with the cart's read: no round trip of their own.
+        var declines = cartId is null
+            ? Task.FromResult<DeclineCounts?>(null)
+            : ReadDeclinesAsync(context.RequestServices.GetRequiredService<DeclineLimits>(), cartId, SessionTokens.SessionIdOf(token), context);
+        await Task.WhenAll(session, cart, declines);
+        return new CheckoutReads(await session, cartId, await cart, await declines);
     }
+
+    private static async Task<DeclineCounts?> ReadDeclinesAsync(DeclineLimits limits, string cartId, string? sessionId, HttpContext context) =>
+        await limits.ReadAsync(cartId, sessionId, context, context.RequestAborted);
 
     private static async Task<Seen<Cart>?> ReadCartAsync(CartStore carts, string cartId, CancellationToken cancellationToken) =>
         await carts.ReadAsync(cartId, cancellationToken);
@@ -79,8 +87,8 @@ public static class CheckoutApi
     }
 }
 
-/// <summary>What a checkout's read-ahead found: the session its token opens (if it sent one) and the cart its body names.</summary>
-internal sealed record CheckoutReads(StoredSession? Session, string? CartId, Seen<Cart>? Cart);
+/// <summary>What a checkout's read-ahead found: the session its token opens (if it sent one), the cart its body names, and their declines so far.</summary>
+internal sealed record CheckoutReads(StoredSession? Session, string? CartId, Seen<Cart>? Cart, DeclineCounts? Declines = null);
 
 /// <summary>Carts and sessions ask the order table how a checkout ended when it could not tell them.</summary>
 internal sealed class CartOrdersFromOrderTable(IOrderStore orders) : ICartOrders

@@ -1,11 +1,15 @@
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CheckoutService.Carts;
 using CheckoutService.Edge;
 using FluentValidation;
+using Microsoft.AspNetCore.Http.Metadata;
 
 namespace CheckoutService.Checkout;
 
-public sealed record CheckoutRequest(string? CartId, string? Email, ShippingAddress? ShippingAddress, string? PaymentMethodId);
+/// <param name="ExpectedTotal">The total the shopper reviewed; the checkout charges it or nothing (docs/decisions/0013).</param>
+public sealed record CheckoutRequest(string? CartId, string? Email, ShippingAddress? ShippingAddress, string? PaymentMethodId, decimal? ExpectedTotal = null);
 
 public sealed record CheckoutResponse(
     string OrderId,
@@ -32,10 +36,62 @@ public sealed class CheckoutRequestValidator : AbstractValidator<CheckoutRequest
         RuleFor(r => r.Email).Email();
         RuleFor(r => r.ShippingAddress!).SetValidator(new ShippingAddressValidator()).When(r => r.ShippingAddress is not null);
         RuleFor(r => r.PaymentMethodId).PaymentMethodId().When(r => !string.IsNullOrEmpty(r.PaymentMethodId));
+        RuleFor(r => r.ExpectedTotal).Must(t => t is >= 0 and <= MaxExpectedTotal && decimal.Round(t.Value, 2) == t.Value)
+            .Fails(FieldCodes.InvalidFormat, "Expected total is not an amount", "The total shown to the shopper, in dollars with at most two decimal places, 0 to 999999999.99")
+            .When(r => r.ExpectedTotal is not null);
+    }
+
+    /// <summary>Far above any cart (50 lines of 99), and small enough to be held in cents.</summary>
+    private const decimal MaxExpectedTotal = 999_999_999.99m;
+}
+
+/// <summary>What the shopper reviewed, as the request states it: a total, the cart's ETag, or both.</summary>
+internal sealed record ReviewedCart(Money? Total, string? IfMatch)
+{
+    /// <summary>Null when the request states neither, so a client of the seed contract checks out as it always did.</summary>
+    public static ReviewedCart? Of(CheckoutRequest request, string? ifMatch) =>
+        request.ExpectedTotal is null && string.IsNullOrWhiteSpace(ifMatch)
+            ? null
+            : new(request.ExpectedTotal is { } total ? Money.FromDecimal(total) : null, string.IsNullOrWhiteSpace(ifMatch) ? null : ifMatch);
+
+    public bool Matches(CartView cart) =>
+        (Total is not { } total || total == cart.Subtotal) && (IfMatch is null || CartETag.Matches(IfMatch, cart.Version));
+}
+
+public sealed record CartChangedBody(string Error, string Message, IReadOnlyList<CartItemView> Items, Money Total, string Currency, string RequestId);
+
+/// <summary>
+/// 409 <c>CART_CHANGED</c>: the cart is not what the shopper reviewed. The body holds the cart as it
+/// is now and the <c>ETag</c> names its version, so the client can show it and ask to pay again.
+/// </summary>
+public sealed class CartChanged(CartView cart) : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
+{
+    public const string Code = "CART_CHANGED";
+
+    public CartView Cart { get; } = cart;
+    public string Message => $"Your cart changed since you reviewed it. The total is now ${Cart.Subtotal}. Please review it and pay again.";
+    public int StatusCode => StatusCodes.Status409Conflict;
+    int? IStatusCodeHttpResult.StatusCode => StatusCode;
+
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status409Conflict, typeof(CartChangedBody), ["application/json"]));
+    }
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        httpContext.Response.StatusCode = StatusCode;
+        httpContext.Response.Headers.ETag = CartETag.Of(Cart.Version);
+        return httpContext.Response.WriteAsJsonAsync(
+            new CartChangedBody(Code, Message, Cart.Items, Cart.Subtotal, Cart.Currency, httpContext.TraceIdentifier),
+            CheckoutJson.Default.CartChangedBody);
     }
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(CheckoutRequest))]
 [JsonSerializable(typeof(CheckoutResponse))]
+[JsonSerializable(typeof(CartChangedBody))]
 internal sealed partial class CheckoutJson : JsonSerializerContext;

@@ -26,6 +26,7 @@ public sealed partial class PlaceOrder(
     IPaymentGateway gateway,
     PaymentJournal journal,
     IOrderStore orders,
+    DeclineLimits declineLimits,
     TimeProvider time,
     IOptions<CheckoutSettings> settings,
     CheckoutMetrics metrics,
@@ -36,8 +37,9 @@ public sealed partial class PlaceOrder(
 
     private static readonly CheckoutRequestValidator Validator = new();
 
-    public async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError>> RunAsync(
-        CheckoutRequest request, string? sessionToken, HttpContext context, CancellationToken cancellationToken)
+    /// <param name="ifMatch">The request's <c>If-Match</c>: the cart's ETag as the shopper reviewed it.</param>
+    public async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError, CartChanged>> RunAsync(
+        CheckoutRequest request, string? sessionToken, HttpContext context, CancellationToken cancellationToken, string? ifMatch = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         using var span = CheckoutTelemetry.Source.StartActivity(CheckoutTelemetry.CompleteSpan);
@@ -46,7 +48,7 @@ public sealed partial class PlaceOrder(
         using var inFlight = metrics.CheckoutsInFlight.TrackInProgress();
         try
         {
-            var result = await PlaceAsync(request, sessionToken, context, cancellationToken);
+            var result = await PlaceAsync(request, sessionToken, ifMatch, context, cancellationToken);
             if (result.Result is ApiError { StatusCode: >= 402 and not 404 and not 409 and not 422 } failed)
             {
                 span?.SetStatus(ActivityStatusCode.Error, failed.Code);
@@ -61,6 +63,10 @@ public sealed partial class PlaceOrder(
             {
                 metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, error.Code).Inc();
             }
+            else if (result.Result is CartChanged)
+            {
+                metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, CartChanged.Code).Inc();
+            }
             return result;
         }
         catch (Exception e)
@@ -71,8 +77,8 @@ public sealed partial class PlaceOrder(
         }
     }
 
-    private async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError>> PlaceAsync(
-        CheckoutRequest request, string? sessionToken, HttpContext context, CancellationToken cancellationToken)
+    private async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError, CartChanged>> PlaceAsync(
+        CheckoutRequest request, string? sessionToken, string? ifMatch, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = ValidationFailed.ErrorsOf(Validator.Validate(request)).ToList();
         if (errors.Any(e => e.Field == "cart_id"))
@@ -94,6 +100,15 @@ public sealed partial class PlaceOrder(
             }
         }
 
+        // Card testing is bounded before any claim, so a refused checkout reaches no gateway.
+        var declines = readAhead?.CartId == cartId && readAhead.Declines is { } read
+            ? read
+            : await declineLimits.ReadAsync(cartId, session?.Session.SessionId, context, cancellationToken);
+        if (declineLimits.Refusal(declines) is { } refused)
+        {
+            return refused;
+        }
+
         var address = request.ShippingAddress ?? session?.Session.ShippingAddress;
         if (address is null)
         {
@@ -112,16 +127,26 @@ public sealed partial class PlaceOrder(
                 "A payment method id (pm_...) from the payment form");
         }
         var shipping = address!.Normalized();
+        var reviewed = ReviewedCart.Of(request, ifMatch);
 
         var claim = new CheckoutClaim(Guid.NewGuid().ToString("N"), time.GetUtcNow() + ClaimLease);
         var seenCart = readAhead?.CartId == cartId ? readAhead.Cart : null;
+        var seenOpen = (session is not null || reviewed is not null) && seenCart?.Entry?.Value is { } seen && seen.StatusAt(time.GetUtcNow()) == CartStatus.Open
+            ? CartView.Of(seen, catalog, time.GetUtcNow())
+            : null;
+        // The shopper pays what they reviewed or nothing (docs/decisions/0013). The cart read ahead
+        // answers at no cost, before anything is claimed; the claim checks again, atomically, for a
+        // change that landed since that read.
+        if (reviewed is not null && seenOpen is not null && !reviewed.Matches(seenOpen))
+        {
+            return new CartChanged(seenOpen);
+        }
         // With the cart read ahead, the session starts paying for it in the same round trip as the
         // claim. The session takes no claim but this one's, so if the claim loses, the session is only
         // put back; if the claim found a newer cart than the one read, the session is told of it below.
-        var guessed = session is not null && seenCart?.Entry?.Value is { } seen && seen.StatusAt(time.GetUtcNow()) == CartStatus.Open
-            ? CartView.Of(seen, catalog, time.GetUtcNow())
-            : null;
-        var claiming = carts.ClaimForCheckoutAsync(cartId, claim.Id, claim.ExpiresAt, cancellationToken, seenCart);
+        var guessed = session is not null ? seenOpen : null;
+        var claiming = carts.ClaimForCheckoutAsync(cartId, claim.Id, claim.ExpiresAt, cancellationToken, seenCart,
+            reviewed is null ? null : cart => reviewed.Matches(CartView.Of(cart, catalog, time.GetUtcNow())));
         var beginning = guessed is { Items.Count: > 0 }
             ? sessions.BeginPaymentAsync(session!, CartSnapshot.Of(guessed), shipping, paymentMethodId, claim, cancellationToken)
             : null;
@@ -139,6 +164,7 @@ public sealed partial class PlaceOrder(
         var paying = beginning is null ? null : await beginning;
 
         var placed = false;
+        Task? countingDecline = null;
         var claimHeld = claimed.Outcome == CartChangeOutcome.Applied;
         try
         {
@@ -146,6 +172,8 @@ public sealed partial class PlaceOrder(
             {
                 case CartChangeOutcome.NotFound:
                     return ApiError.CartNotFound(cartId);
+                case CartChangeOutcome.VersionConflict:
+                    return new CartChanged(CartView.Of(claimed.Cart!, catalog, time.GetUtcNow()));
                 case CartChangeOutcome.CheckedOut:
                     return ApiError.CartCheckedOut(cartId);
                 case CartChangeOutcome.CheckingOut:
@@ -190,11 +218,15 @@ public sealed partial class PlaceOrder(
                 // The outcome is unknown; the shopper's retry uses the same gateway key, so it finds this payment.
                 payment = new PaymentResult.Unavailable("checkout deadline passed");
             }
+            if (payment is PaymentResult.Declined)
+            {
+                // Counted alongside the claim's release below, so the decline costs the shopper no extra wait.
+                countingDecline = declineLimits.CountAsync(cartId, paying.Session.SessionId, context, CancellationToken.None);
+                return ApiError.Of(402, "PAYMENT_DECLINED", "Your card was declined. Please use a different payment method.");
+            }
             if (payment is not PaymentResult.Succeeded paid)
             {
-                return payment is PaymentResult.Declined
-                    ? ApiError.Of(402, "PAYMENT_DECLINED", "Your card was declined. Please use a different payment method.")
-                    : ApiError.Of(502, "PAYMENT_GATEWAY_UNAVAILABLE", "Payment processing service temporarily unavailable. Please retry.", retryAfterSeconds: 2);
+                return ApiError.Of(502, "PAYMENT_GATEWAY_UNAVAILABLE", "Payment processing service temporarily unavailable. Please retry.", retryAfterSeconds: 2);
             }
 
             var placedAt = time.GetUtcNow();
@@ -230,6 +262,10 @@ public sealed partial class PlaceOrder(
                 if (claimHeld)
                 {
                     await carts.ReleaseClaimAsync(cartId, claim.Id, CancellationToken.None, CartStore.AsWritten(claimed.Cart!));
+                }
+                if (countingDecline is not null)
+                {
+                    await countingDecline;
                 }
             }
         }

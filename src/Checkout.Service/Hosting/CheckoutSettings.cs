@@ -86,6 +86,21 @@ public sealed class CheckoutSettings
     [Range(1, 1_000_000, ErrorMessage = "RATE_LIMIT_ANALYTICS_EVENTS_PER_MINUTE must be between 1 and 1000000.")]
     public int AnalyticsEventsRateLimitPerMinute { get; set; } = 120;
 
+    /// <summary>Declines on one cart, or on one guest session, before its checkouts are refused (card testing).</summary>
+    [ConfigurationKeyName("RATE_LIMIT_DECLINES_PER_CART")]
+    [Range(1, 1_000_000, ErrorMessage = "RATE_LIMIT_DECLINES_PER_CART must be between 1 and 1000000.")]
+    public int DeclinesPerCart { get; set; } = 5;
+
+    /// <summary>Declines from one client IP in an hour before its checkouts are refused.</summary>
+    [ConfigurationKeyName("RATE_LIMIT_DECLINES_PER_IP_PER_HOUR")]
+    [Range(1, 1_000_000, ErrorMessage = "RATE_LIMIT_DECLINES_PER_IP_PER_HOUR must be between 1 and 1000000.")]
+    public int DeclinesPerIpPerHour { get; set; } = 20;
+
+    /// <summary>How long checkouts are refused once a limit of declines is reached; also the window a cart's or a session's declines are counted in.</summary>
+    [ConfigurationKeyName("RATE_LIMIT_DECLINES_REFUSAL_SECONDS")]
+    [Range(1, 86_400, ErrorMessage = "RATE_LIMIT_DECLINES_REFUSAL_SECONDS must be between 1 and 86400.")]
+    public int DeclineRefusalSeconds { get; set; } = 900;
+
     /// <summary>
     /// The most entries the in-process store holds (carts, sessions, idempotency records and
     /// rate-limit counters together); about 1 KB each. Unused with REDIS_URL.

@@ -20,7 +20,7 @@ public sealed class CheckoutMetrics
 
     /// <summary>The checkout's own error codes, as its API answers them.</summary>
     public static readonly string[] CheckoutErrorCodes =
-        ["PAYMENT_DECLINED", "PAYMENT_GATEWAY_UNAVAILABLE", "CART_NOT_FOUND", "CART_CHECKED_OUT", "CART_EMPTY", "CHECKOUT_IN_PROGRESS", "SESSION_EXPIRED", "INTERNAL_ERROR"];
+        ["PAYMENT_DECLINED", "PAYMENT_GATEWAY_UNAVAILABLE", "CART_NOT_FOUND", "CART_CHECKED_OUT", "CART_EMPTY", "CHECKOUT_IN_PROGRESS", "CART_CHANGED", "TOO_MANY_DECLINES", "SESSION_EXPIRED", "INTERNAL_ERROR"];
 
     private static readonly double[] SecondsBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
     private static readonly double[] RedisBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
@@ -50,6 +50,8 @@ public sealed class CheckoutMetrics
         RedisEvictedKeys = metrics.CreateCounter("redis_evicted_keys_total", "Keys Redis evicted under memory pressure (its INFO stats); sessions must never be", "cluster");
         RedisKeys = metrics.CreateGauge("redis_keys", "Keys by pattern: guest sessions live or awaiting their abandonment sweep", "pattern");
         OutboxPending = metrics.CreateGauge("outbox_pending_events", "Events in the outbox not yet acknowledged by the broker (parked ones excluded)");
+        DeclineLimitRefusals = metrics.CreateCounter("checkout_decline_limit_refusals",
+            "Checkouts refused with TOO_MANY_DECLINES (card testing), by the limit that refused them: cart, session or ip", "scope");
         OutboxLag = metrics.CreateGauge("outbox_lag_seconds", "Age of the oldest event not yet acknowledged by the broker");
 
         foreach (var flow in (string[])[GuestV2, Legacy])
@@ -80,6 +82,10 @@ public sealed class CheckoutMetrics
         RedisExpiredKeys.WithLabels(RedisCluster);
         RedisEvictedKeys.WithLabels(RedisCluster);
         RedisKeys.WithLabels(SessionKeyPattern);
+        foreach (var scope in (string[])["cart", "session", "ip"])
+        {
+            DeclineLimitRefusals.WithLabels(scope);
+        }
     }
 
     public const string SessionKeyPattern = "guest:sess:*";
@@ -108,6 +114,7 @@ public sealed class CheckoutMetrics
     public Gauge RedisKeys { get; }
     public Gauge OutboxPending { get; }
     public Gauge OutboxLag { get; }
+    public Counter DeclineLimitRefusals { get; }
 
     /// <summary>Times one Redis command and counts it.</summary>
     public async Task<T> RedisAsync<T>(string cmd, Func<Task<T>> command)

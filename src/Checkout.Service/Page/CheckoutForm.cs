@@ -15,8 +15,18 @@ public sealed class CheckoutForm
     public string? Country { get; set; } = "US";
     public string? PaymentMethodId { get; set; }
 
+    /// <summary>The total the page showed, posted back so the shopper pays it or nothing.</summary>
+    public string? ExpectedTotal { get; set; }
+
     public CheckoutRequest ToRequest(string cartId) => new(
-        cartId, Email, new ShippingAddress(Line1, Line2, City, State, Zip, Country), string.IsNullOrWhiteSpace(PaymentMethodId) ? null : PaymentMethodId);
+        cartId, Email, new ShippingAddress(Line1, Line2, City, State, Zip, Country), string.IsNullOrWhiteSpace(PaymentMethodId) ? null : PaymentMethodId,
+        ExpectedTotalAmount());
+
+    // A total that is not a number was not shown by the page: it is sent as one the validator refuses, never dropped.
+    private decimal? ExpectedTotalAmount() =>
+        string.IsNullOrWhiteSpace(ExpectedTotal) ? null
+        : decimal.TryParse(ExpectedTotal, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var total) ? total
+        : decimal.MinusOne;
 }
 
 /// <summary>The page's fields by the API's names, so its validation messages land next to the right input.</summary>

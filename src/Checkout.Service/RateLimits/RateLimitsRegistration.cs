@@ -14,6 +14,10 @@ public static class RateLimitsRegistration
         services.AddSingleton<IRateLimitCounters>(sp => StorageRegistration.UsesRedis(sp)
             ? new RedisRateLimitCounters(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<CheckoutMetrics>())
             : new InMemoryRateLimitCounters(sp.GetRequiredService<InMemoryTables>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IDeclineCounters>(sp => StorageRegistration.UsesRedis(sp)
+            ? new RedisDeclineCounters(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<CheckoutMetrics>())
+            : new InMemoryDeclineCounters(sp.GetRequiredService<InMemoryTables>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<DeclineLimits>();
         services.AddSingleton<SharedRateLimiter>();
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<SharedRateLimiter>((options, limiter) =>

@@ -64,7 +64,7 @@ internal sealed class SharedRateLimiter(IRateLimitCounters counters, TimeProvide
     private static string Truncate(string value) => value.Length <= 64 ? value : value[..64];
 
     /// <summary>IPv6 clients are counted per /64, the block one subscriber usually has.</summary>
-    private static string ClientKey(IPAddress? address)
+    internal static string ClientKey(IPAddress? address)
     {
         if (address is null)
         {

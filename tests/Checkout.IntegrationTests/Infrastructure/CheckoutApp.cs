@@ -23,6 +23,9 @@ public class CheckoutApp : WebApplicationFactory<Program>
         {
             Settings[$"RATE_LIMIT_{limit}_PER_MINUTE"] = "100000";
         }
+        // Tests decline cards freely from 127.0.0.1; DeclineLimitTests set the real limits.
+        Settings["RATE_LIMIT_DECLINES_PER_CART"] = "100000";
+        Settings["RATE_LIMIT_DECLINES_PER_IP_PER_HOUR"] = "100000";
         // Retries still happen, 10/20/40 ms apart instead of 1/2/4 s; the resilience tests use a fake clock.
         Settings["PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS"] = "10";
         // Many hosts share this process: none takes the metrics port unless a test asks for it (with port 0).

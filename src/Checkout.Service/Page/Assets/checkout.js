@@ -66,6 +66,7 @@
   const notice = document.getElementById('notice');
   const processing = document.getElementById('processing');
   const pay = document.getElementById('pay');
+  const expectedTotal = document.getElementById('expected-total'); // the total on the page: the checkout charges it or nothing
   const inputs = [...form.querySelectorAll('input[data-field]')];
   const input = (field) => inputs.find((i) => i.dataset.field === field)
     || (field.startsWith('shipping_address') ? document.getElementById('line1') : null);
@@ -248,6 +249,23 @@
     showOrdered(notice, cartId);
   };
 
+  /** Shows the cart as the server has it now: its lines, its total, and that total on the Pay button and in what the next payment sends. */
+  const showCart = (cart) => {
+    const dollars = (amount) => '$' + Number(amount).toFixed(2);
+    section('review').querySelector('tbody').replaceChildren(...cart.items.map((item) => {
+      const row = document.createElement('tr');
+      for (const text of [item.name, String(item.quantity), dollars(item.line_total)]) {
+        const cell = document.createElement('td');
+        cell.textContent = text;
+        row.append(cell);
+      }
+      return row;
+    }));
+    document.getElementById('total').textContent = dollars(cart.total);
+    pay.textContent = 'Pay ' + dollars(cart.total);
+    expectedTotal.value = Number(cart.total).toFixed(2);
+  };
+
   /** What the page does with an answer that is not a success; true when the same request may simply be sent again. */
   function answer(result) {
     const error = result.json?.error;
@@ -259,6 +277,10 @@
       showErrors(result.json.errors);
     } else if (result.status === 402) {
       showErrors([{ field: 'payment_method_id', code: error, message: result.json.message }]);
+    } else if (error === 'CART_CHANGED') {
+      showCart(result.json);
+      section('review').open = true;
+      showErrors([], result.json.message);
     } else if (error === 'CART_CHECKED_OUT') {
       clearErrors([]);
       done();
@@ -282,7 +304,10 @@
       key = 'idk_' + crypto.randomUUID().replaceAll('-', '');
       write(sessionStorage, idempotencyKey, key);
     }
-    const body = { cart_id: cartId, email: value('email'), shipping_address: address(), payment_method_id: value('payment-method') || null };
+    const body = {
+      cart_id: cartId, email: value('email'), shipping_address: address(), payment_method_id: value('payment-method') || null,
+      expected_total: Number(expectedTotal.value),
+    };
     beacon('payment_submitted', { cart_id: cartId });
     for (let waits = 0; ; waits++) {
       let result;
@@ -314,7 +339,8 @@
         return;
       }
       // A final answer other than 5xx is stored against the key: the next payment needs a new one.
-      if (result.status < 500 && result.status !== 409 && result.status !== 429) {
+      // A changed cart is a new payment too, of another total.
+      if ((result.status < 500 && result.status !== 409 && result.status !== 429) || result.json?.error === 'CART_CHANGED') {
         write(sessionStorage, idempotencyKey, null);
       }
       if (!answer(result) || waits >= 30) {
