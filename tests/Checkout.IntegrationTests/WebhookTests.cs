@@ -171,6 +171,29 @@ public abstract class WebhookContract : DatabaseContract
     }
 
     [Fact]
+    public async Task AThousandUnmatchedEvents_NeverDelayAnEarlyEventForARealOrder()
+    {
+        var app = App;
+        using var shopper = app.Shopper();
+        var template = await PlaceOrderAsync(app, shopper);
+        await Parallel.ForEachAsync(Enumerable.Range(0, 1000), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (_, _) =>
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(shopper, Event("charge.refunded", Refund("pi_elsewhere_" + Guid.NewGuid().ToString("N"), 500, 500)))).Status));
+        var intentId = "pi_early_" + Guid.NewGuid().ToString("N");
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(shopper, Event("charge.refunded", Refund(intentId, template.Total.Cents, template.Total.Cents)))).Status);
+
+        var late = template with
+        {
+            OrderId = Ids.Order(), CartId = Ids.Cart(), PaymentIntentId = intentId, ConfirmationTokenHash = Sha256.Hex(Ids.ConfirmationToken()),
+            CreatedAt = TimeProvider.System.GetUtcNow(),
+        };
+        Assert.True(await app.Services.GetRequiredService<IOrderStore>().TryAddAsync(late, CancellationToken.None));
+        var existed = Stopwatch.StartNew();
+
+        Assert.True(await Eventually.TrueAsync(async () => await StatusAsync(app, late.OrderId) == OrderStatus.Refunded, TimeSpan.FromSeconds(5)),
+            $"still {await StatusAsync(app, late.OrderId)} {existed.Elapsed.TotalSeconds:F1} s after its order existed");
+    }
+
+    [Fact]
     public async Task ALateSmallerRefund_AfterAFullRefund_LeavesTheOrderRefunded()
     {
         var app = App;

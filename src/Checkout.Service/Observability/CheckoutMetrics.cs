@@ -51,6 +51,8 @@ public sealed class CheckoutMetrics
         RedisKeys = metrics.CreateGauge("redis_keys", "Keys by pattern: guest sessions live or awaiting their abandonment sweep", "pattern");
         OutboxPending = metrics.CreateGauge("outbox_pending_events", "Events in the outbox not yet acknowledged by the broker (parked ones excluded)");
         OutboxLag = metrics.CreateGauge("outbox_lag_seconds", "Age of the oldest event not yet acknowledged by the broker");
+        WebhookEventsParked = metrics.CreateGauge("webhook_events_parked",
+            "Stripe events no longer retried: no order matched them in 72 h or 25 attempts (the shared store's count, the same on every replica)");
 
         foreach (var flow in (string[])[GuestV2, Legacy])
         {
@@ -108,6 +110,7 @@ public sealed class CheckoutMetrics
     public Gauge RedisKeys { get; }
     public Gauge OutboxPending { get; }
     public Gauge OutboxLag { get; }
+    public Gauge WebhookEventsParked { get; }
 
     /// <summary>Times one Redis command and counts it.</summary>
     public async Task<T> RedisAsync<T>(string cmd, Func<Task<T>> command)

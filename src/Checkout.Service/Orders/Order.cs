@@ -62,6 +62,9 @@ public sealed record Order(
     public Money AmountRefunded { get; init; }
 }
 
+/// <summary>The keys a payment provider's event may name an order by.</summary>
+public sealed record OrderKeys(string OrderId, string PaymentIntentId, string ConfirmationTokenHash);
+
 /// <summary>Durable orders; a cart has at most one, and the database enforces it.</summary>
 public interface IOrderStore
 {
@@ -75,6 +78,9 @@ public interface IOrderStore
     Task<Order?> FindByPaymentIntentAsync(string paymentIntentId, CancellationToken cancellationToken);
 
     Task<Order?> FindByConfirmationTokenHashAsync(string confirmationTokenHash, CancellationToken cancellationToken);
+
+    /// <summary>The keys of orders placed at or after <paramref name="since"/>, newest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<OrderKeys>> PlacedSinceAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken);
 
     /// <summary>Sets the order's status and appends the change to its history, in one transaction, once per change id.</summary>
     Task<StatusChangeResult> ChangeStatusAsync(OrderStatusChange change, CancellationToken cancellationToken);

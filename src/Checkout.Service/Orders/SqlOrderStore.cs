@@ -49,6 +49,15 @@ internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderSt
     public Task<Order?> FindByConfirmationTokenHashAsync(string confirmationTokenHash, CancellationToken cancellationToken) =>
         QuerySingleAsync("confirmation_token_hash = @key", confirmationTokenHash, cancellationToken);
 
+    public async Task<IReadOnlyList<OrderKeys>> PlacedSinceAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return [.. await connection.QueryAsync<OrderKeys>(new CommandDefinition(
+            "SELECT order_id AS OrderId, payment_intent_id AS PaymentIntentId, confirmation_token_hash AS ConfirmationTokenHash FROM orders " +
+            "WHERE created_at >= @since ORDER BY created_at DESC LIMIT @limit",
+            new { since = database.Time(since), limit }, cancellationToken: cancellationToken))];
+    }
+
     public async Task<StatusChangeResult> ChangeStatusAsync(OrderStatusChange change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
