@@ -18,8 +18,8 @@ namespace CheckoutService.IntegrationTests;
 /// </summary>
 public abstract class WebhookContract : DatabaseContract
 {
-    protected const string OldSecret = "whsec_old_7c1e2d3f4a5b6c7d8e9f";
-    protected const string NewSecret = "whsec_new_0a9b8c7d6e5f4a3b2c1d";
+    internal const string OldSecret = "whsec_old_7c1e2d3f4a5b6c7d8e9f";
+    internal const string NewSecret = "whsec_new_0a9b8c7d6e5f4a3b2c1d";
 
     /// <summary>Every replica has both secrets of a rotation.</summary>
     protected override CheckoutApp Configure(CheckoutApp app)
@@ -29,7 +29,7 @@ public abstract class WebhookContract : DatabaseContract
         return app;
     }
 
-    protected static string Event(string type, JsonObject item, string? eventId = null) => new JsonObject
+    internal static string Event(string type, JsonObject item, string? eventId = null) => new JsonObject
     {
         ["id"] = eventId ?? "evt_" + Guid.NewGuid().ToString("N"),
         ["object"] = "event",
@@ -38,7 +38,7 @@ public abstract class WebhookContract : DatabaseContract
         ["data"] = new JsonObject { ["object"] = item },
     }.ToJsonString();
 
-    protected static JsonObject Refund(string intentId, long amount, long refunded) => new()
+    internal static JsonObject Refund(string intentId, long amount, long refunded) => new()
     {
         ["id"] = "ch_" + Guid.NewGuid().ToString("N"),
         ["object"] = "charge",
@@ -47,14 +47,14 @@ public abstract class WebhookContract : DatabaseContract
         ["amount_refunded"] = refunded,
     };
 
-    protected static Task<Reply> PostAsync(ShopperClient shopper, string payload, string secret = NewSecret, TimeSpan? age = null, Func<string, string>? tamper = null)
+    internal static Task<Reply> PostAsync(ShopperClient shopper, string payload, string secret = NewSecret, TimeSpan? age = null, Func<string, string>? tamper = null)
     {
         var timestamp = (TimeProvider.System.GetUtcNow() - (age ?? TimeSpan.Zero)).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var signature = $"t={timestamp},v1={new string('0', 64)},v1={EventUtility.ComputeSignature(secret, timestamp, payload)}";
         return SendAsync(shopper, tamper?.Invoke(payload) ?? payload, signature);
     }
 
-    protected static async Task<Reply> SendAsync(ShopperClient shopper, string payload, string? signature)
+    internal static async Task<Reply> SendAsync(ShopperClient shopper, string payload, string? signature)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, WebhooksApi.Path) { Content = new StringContent(payload, Encoding.UTF8, "application/json") };
         if (signature is not null)
@@ -64,7 +64,7 @@ public abstract class WebhookContract : DatabaseContract
         return await Reply.ReadAsync(await shopper.Http.SendAsync(request));
     }
 
-    protected static async Task<Order> PlaceOrderAsync(CheckoutApp app, ShopperClient shopper)
+    internal static async Task<Order> PlaceOrderAsync(CheckoutApp app, ShopperClient shopper)
     {
         var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 2));
         var placed = await shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId));
@@ -168,6 +168,101 @@ public abstract class WebhookContract : DatabaseContract
         Assert.True(await app.Services.GetRequiredService<IOrderStore>().TryAddAsync(late, CancellationToken.None));
 
         Assert.True(await Eventually.TrueAsync(async () => await StatusAsync(app, late.OrderId) == OrderStatus.Refunded, TimeSpan.FromSeconds(15)));
+    }
+
+    [Fact]
+    public async Task AThousandUnmatchedEvents_NeverDelayAnEarlyEventForARealOrder()
+    {
+        var app = App;
+        using var shopper = app.Shopper();
+        var template = await PlaceOrderAsync(app, shopper);
+        await Parallel.ForEachAsync(Enumerable.Range(0, 1000), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (_, _) =>
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(shopper, Event("charge.refunded", Refund("pi_elsewhere_" + Guid.NewGuid().ToString("N"), 500, 500)))).Status));
+        var intentId = "pi_early_" + Guid.NewGuid().ToString("N");
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(shopper, Event("charge.refunded", Refund(intentId, template.Total.Cents, template.Total.Cents)))).Status);
+
+        var late = template with
+        {
+            OrderId = Ids.Order(), CartId = Ids.Cart(), PaymentIntentId = intentId, ConfirmationTokenHash = Sha256.Hex(Ids.ConfirmationToken()),
+            CreatedAt = TimeProvider.System.GetUtcNow(),
+        };
+        Assert.True(await app.Services.GetRequiredService<IOrderStore>().TryAddAsync(late, CancellationToken.None));
+        var existed = Stopwatch.StartNew();
+
+        Assert.True(await Eventually.TrueAsync(async () => await StatusAsync(app, late.OrderId) == OrderStatus.Refunded, TimeSpan.FromSeconds(5)),
+            $"still {await StatusAsync(app, late.OrderId)} {existed.Elapsed.TotalSeconds:F1} s after its order existed");
+    }
+
+    [Fact]
+    public async Task ALateSmallerRefund_AfterAFullRefund_LeavesTheOrderRefunded()
+    {
+        var app = App;
+        using var shopper = app.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-CHARGER-65W", 1));
+        var placed = await shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId));
+        var order = (await app.Services.GetRequiredService<IOrderStore>().GetAsync((string)placed.Body!["order_id"]!, CancellationToken.None))!;
+        Assert.Equal(4_799, order.Total.Cents);
+
+        await PostAsync(shopper, Event("charge.refunded", Refund(order.PaymentIntentId, 4_799, 4_799)));
+        var late = await PostAsync(shopper, Event("charge.refunded", Refund(order.PaymentIntentId, 4_799, 100)));
+
+        Assert.Equal(HttpStatusCode.OK, late.Status);
+        Assert.Equal(OrderStatus.Refunded, await StatusAsync(app, order.OrderId));
+        Assert.Equal([OrderStatus.Paid, OrderStatus.Refunded], (await OwnHistoryAsync(app, order.OrderId)).Select(h => h.Status));
+    }
+
+    [Fact]
+    public async Task ASmallerPartialRefund_AfterALargerOne_IsIgnored_AndTheFullOneStillApplies()
+    {
+        var app = App;
+        using var shopper = app.Shopper();
+        var order = await PlaceOrderAsync(app, shopper);
+
+        await PostAsync(shopper, Event("charge.refunded", Refund(order.PaymentIntentId, order.Total.Cents, 300)));
+        await PostAsync(shopper, Event("charge.refunded", Refund(order.PaymentIntentId, order.Total.Cents, 100)));
+        Assert.Equal(OrderStatus.PartiallyRefunded, await StatusAsync(app, order.OrderId));
+        await PostAsync(shopper, Event("charge.refunded", Refund(order.PaymentIntentId, order.Total.Cents, order.Total.Cents)));
+
+        Assert.Equal([OrderStatus.Paid, OrderStatus.PartiallyRefunded, OrderStatus.Refunded], (await OwnHistoryAsync(app, order.OrderId)).Select(h => h.Status));
+    }
+
+    [Fact]
+    public async Task ACancel_NeverVoidsAPaidOrPartlyRefundedOrder()
+    {
+        var app = App;
+        using var shopper = app.Shopper();
+        var paid = await PlaceOrderAsync(app, shopper);
+        var partial = await PlaceOrderAsync(app, shopper);
+        await PostAsync(shopper, Event("charge.refunded", Refund(partial.PaymentIntentId, partial.Total.Cents, 100)));
+
+        foreach (var order in (Order[])[paid, partial])
+        {
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(shopper, Event("payment_intent.canceled", new JsonObject { ["id"] = order.PaymentIntentId, ["object"] = "payment_intent" }))).Status);
+        }
+
+        Assert.Equal(OrderStatus.Paid, await StatusAsync(app, paid.OrderId));
+        Assert.Equal(OrderStatus.PartiallyRefunded, await StatusAsync(app, partial.OrderId));
+    }
+
+    [Fact]
+    public async Task ARefund_NeverFollowsAVoid()
+    {
+        var app = App;
+        using var shopper = app.Shopper();
+        var template = await PlaceOrderAsync(app, shopper);
+        // A void can only follow a failed payment, and no checkout places a failed order: it is written directly.
+        var order = template with
+        {
+            OrderId = Ids.Order(), CartId = Ids.Cart(), PaymentIntentId = "pi_failed_" + Guid.NewGuid().ToString("N"),
+            ConfirmationTokenHash = Sha256.Hex(Ids.ConfirmationToken()), Status = OrderStatus.PaymentFailed,
+        };
+        Assert.True(await app.Services.GetRequiredService<IOrderStore>().TryAddAsync(order, CancellationToken.None));
+        await PostAsync(shopper, Event("payment_intent.canceled", new JsonObject { ["id"] = order.PaymentIntentId, ["object"] = "payment_intent" }));
+        Assert.Equal(OrderStatus.Voided, await StatusAsync(app, order.OrderId));
+
+        await PostAsync(shopper, Event("charge.refunded", Refund(order.PaymentIntentId, order.Total.Cents, order.Total.Cents)));
+
+        Assert.Equal(OrderStatus.Voided, await StatusAsync(app, order.OrderId));
     }
 
     [Fact]

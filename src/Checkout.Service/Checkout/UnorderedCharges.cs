@@ -10,7 +10,7 @@ namespace CheckoutService.Checkout;
 /// abandonment of a session, so both void the same way.
 /// </summary>
 public sealed partial class UnorderedCharges(
-    PaymentJournal journal, IServiceProvider services, IOrderStore orders, TimeProvider time, ILogger<UnorderedCharges> logger)
+    PaymentJournal journal, IPaymentGateway gateway, IOrderStore orders, TimeProvider time, ILogger<UnorderedCharges> logger)
 {
     /// <summary>Outcomes that mean money was held and is now released.</summary>
     public static readonly IReadOnlySet<string> Voided = new HashSet<string>(StringComparer.Ordinal) { "voided", "canceled", "refunded" };
@@ -29,8 +29,6 @@ public sealed partial class UnorderedCharges(
 
     private async Task<string?> FindOutcomeAsync(JournalEntry entry, CancellationToken cancellationToken)
     {
-        // A typed HttpClient per call, made after the host (and the embedded simulator) started.
-        var gateway = services.GetRequiredService<IPaymentGateway>();
         var requestId = Ids.Request();
         var lookup = await gateway.FindAsync(entry.IdempotencyKey, requestId, cancellationToken);
         if (!lookup.Answered)

@@ -34,6 +34,14 @@ public sealed class CheckoutSettings
     [Range(0, 10, ErrorMessage = "PAYMENT_GATEWAY_MAX_RETRIES must be between 0 and 10.")]
     public int PaymentGatewayMaxRetries { get; set; } = 3;
 
+    /// <summary>
+    /// How long one connection to the gateway is reused: the client lives as long as the host, so
+    /// this is what makes it reconnect, and see a DNS change, at all.
+    /// </summary>
+    [ConfigurationKeyName("PAYMENT_GATEWAY_CONNECTION_LIFETIME_SECONDS")]
+    [Range(1, 3600, ErrorMessage = "PAYMENT_GATEWAY_CONNECTION_LIFETIME_SECONDS must be between 1 and 3600.")]
+    public int PaymentGatewayConnectionLifetimeSeconds { get; set; } = 120;
+
     /// <summary>The first retry's wait; each next one doubles it (1 s, 2 s, 4 s). Tests shorten it.</summary>
     [ConfigurationKeyName("PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS")]
     [Range(0, 60_000, ErrorMessage = "PAYMENT_GATEWAY_RETRY_BASE_DELAY_MS must be between 0 and 60000.")]

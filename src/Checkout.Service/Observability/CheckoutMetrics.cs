@@ -53,6 +53,8 @@ public sealed class CheckoutMetrics
         DeclineLimitRefusals = metrics.CreateCounter("checkout_decline_limit_refusals",
             "Checkouts refused with TOO_MANY_DECLINES (card testing), by the limit that refused them: cart, session or ip", "scope");
         OutboxLag = metrics.CreateGauge("outbox_lag_seconds", "Age of the oldest event not yet acknowledged by the broker");
+        WebhookEventsParked = metrics.CreateGauge("webhook_events_parked",
+            "Stripe events no longer retried: no order matched them in 72 h or 25 attempts (the shared store's count, the same on every replica)");
 
         foreach (var flow in (string[])[GuestV2, Legacy])
         {
@@ -115,6 +117,7 @@ public sealed class CheckoutMetrics
     public Gauge OutboxPending { get; }
     public Gauge OutboxLag { get; }
     public Counter DeclineLimitRefusals { get; }
+    public Gauge WebhookEventsParked { get; }
 
     /// <summary>Times one Redis command and counts it.</summary>
     public async Task<T> RedisAsync<T>(string cmd, Func<Task<T>> command)

@@ -16,10 +16,14 @@ public static class OrderStatus
 /// <summary>
 /// One line of an order's status history: what it became, when and why. <paramref name="ChangeId"/>
 /// is unique: a change made for a webhook event carries the event's id, so it applies once.
-/// <paramref name="FromStatus"/>, when given, is the status the change was decided from: if the
-/// order has moved on since, nothing is written and the caller decides again.
+/// <paramref name="FromStatus"/>, when given, is the status the change was decided from (with
+/// <paramref name="FromAmountRefunded"/>, the refunded amount): if the order has moved on since,
+/// nothing is written and the caller decides again. <paramref name="AmountRefunded"/>, when given,
+/// is the order's new cumulative refunded amount.
 /// </summary>
-public sealed record OrderStatusChange(string ChangeId, string OrderId, string Status, string Reason, DateTimeOffset ChangedAt, string? FromStatus = null);
+public sealed record OrderStatusChange(
+    string ChangeId, string OrderId, string Status, string Reason, DateTimeOffset ChangedAt, string? FromStatus = null,
+    Money? AmountRefunded = null, Money? FromAmountRefunded = null);
 
 public enum StatusChangeResult
 {
@@ -52,7 +56,14 @@ public sealed record Order(
     string PaymentIntentId,
     string ChargeId,
     DateTimeOffset EstimatedDelivery,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>Everything refunded so far (Stripe's cumulative <c>amount_refunded</c>); it only grows.</summary>
+    public Money AmountRefunded { get; init; }
+}
+
+/// <summary>The keys a payment provider's event may name an order by.</summary>
+public sealed record OrderKeys(string OrderId, string PaymentIntentId, string ConfirmationTokenHash);
 
 /// <summary>Durable orders; a cart has at most one, and the database enforces it.</summary>
 public interface IOrderStore
@@ -67,6 +78,9 @@ public interface IOrderStore
     Task<Order?> FindByPaymentIntentAsync(string paymentIntentId, CancellationToken cancellationToken);
 
     Task<Order?> FindByConfirmationTokenHashAsync(string confirmationTokenHash, CancellationToken cancellationToken);
+
+    /// <summary>The keys of orders placed at or after <paramref name="since"/>, newest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<OrderKeys>> PlacedSinceAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken);
 
     /// <summary>Sets the order's status and appends the change to its history, in one transaction, once per change id.</summary>
     Task<StatusChangeResult> ChangeStatusAsync(OrderStatusChange change, CancellationToken cancellationToken);

@@ -11,7 +11,7 @@ internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderSt
 {
     private const string Columns =
         "order_id, cart_id, session_id, email, confirmation_token_hash, status, total_cents, currency, lines, " +
-        "shipping_address, payment_method_id, payment_intent_id, charge_id, estimated_delivery, created_at, updated_at";
+        "shipping_address, payment_method_id, payment_intent_id, charge_id, estimated_delivery, created_at, updated_at, amount_refunded_cents";
 
     public async Task<bool> TryAddAsync(Order order, CancellationToken cancellationToken)
     {
@@ -23,7 +23,7 @@ internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderSt
                 await connection.ExecuteAsync(new CommandDefinition(
                     $"INSERT INTO orders ({Columns}) VALUES (@OrderId, @CartId, @SessionId, @Email, @ConfirmationTokenHash, @Status, " +
                     "@TotalCents, @Currency, @Lines, @ShippingAddress, @PaymentMethodId, @PaymentIntentId, @ChargeId, " +
-                    "@EstimatedDelivery, @CreatedAt, @CreatedAt)",
+                    "@EstimatedDelivery, @CreatedAt, @CreatedAt, @AmountRefundedCents)",
                     OrderRow.From(order, database), transaction, cancellationToken: cancellationToken));
                 await AppendHistoryAsync(connection, transaction,
                     new OrderStatusChange("placed:" + order.OrderId, order.OrderId, order.Status, "placed", order.CreatedAt), cancellationToken);
@@ -49,6 +49,15 @@ internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderSt
     public Task<Order?> FindByConfirmationTokenHashAsync(string confirmationTokenHash, CancellationToken cancellationToken) =>
         QuerySingleAsync("confirmation_token_hash = @key", confirmationTokenHash, cancellationToken);
 
+    public async Task<IReadOnlyList<OrderKeys>> PlacedSinceAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return [.. await connection.QueryAsync<OrderKeys>(new CommandDefinition(
+            "SELECT order_id AS OrderId, payment_intent_id AS PaymentIntentId, confirmation_token_hash AS ConfirmationTokenHash FROM orders " +
+            "WHERE created_at >= @since ORDER BY created_at DESC LIMIT @limit",
+            new { since = database.Time(since), limit }, cancellationToken: cancellationToken))];
+    }
+
     public async Task<StatusChangeResult> ChangeStatusAsync(OrderStatusChange change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
@@ -57,11 +66,17 @@ internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderSt
             return await database.WriteAsync(async (connection, transaction) =>
             {
                 var updated = await connection.ExecuteAsync(new CommandDefinition(
-                    "UPDATE orders SET status = @Status, updated_at = @At WHERE order_id = @OrderId AND (@FromStatus IS NULL OR status = @FromStatus)",
-                    new { change.Status, At = database.Time(change.ChangedAt), change.OrderId, change.FromStatus }, transaction, cancellationToken: cancellationToken));
+                    "UPDATE orders SET status = @Status, amount_refunded_cents = COALESCE(@AmountRefunded, amount_refunded_cents), updated_at = @At " +
+                    "WHERE order_id = @OrderId AND (@FromStatus IS NULL OR status = @FromStatus) " +
+                    "AND (@FromAmountRefunded IS NULL OR amount_refunded_cents = @FromAmountRefunded)",
+                    new
+                    {
+                        change.Status, AmountRefunded = change.AmountRefunded?.Cents, At = database.Time(change.ChangedAt), change.OrderId, change.FromStatus,
+                        FromAmountRefunded = change.FromAmountRefunded?.Cents,
+                    }, transaction, cancellationToken: cancellationToken));
                 if (updated == 0)
                 {
-                    return change.FromStatus is not null && await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                    return (change.FromStatus ?? (object?)change.FromAmountRefunded) is not null && await connection.ExecuteScalarAsync<int>(new CommandDefinition(
                         "SELECT COUNT(*) FROM orders WHERE order_id = @OrderId", new { change.OrderId }, transaction, cancellationToken: cancellationToken)) > 0
                         ? StatusChangeResult.StatusMoved
                         : StatusChangeResult.NoSuchOrder;
@@ -127,6 +142,7 @@ internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderSt
         public string ChargeId { get; set; } = "";
         public object EstimatedDelivery { get; set; } = "";
         public object CreatedAt { get; set; } = "";
+        public long AmountRefundedCents { get; set; }
 
         public static OrderRow From(Order o, Database database) => new()
         {
@@ -145,12 +161,16 @@ internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderSt
             ChargeId = o.ChargeId,
             EstimatedDelivery = database.Time(o.EstimatedDelivery),
             CreatedAt = database.Time(o.CreatedAt),
+            AmountRefundedCents = o.AmountRefunded.Cents,
         };
 
         public Order ToOrder() => new(
             OrderId, CartId, SessionId, Email, ConfirmationTokenHash, Status, new Money(TotalCents), Currency,
             JsonSerializer.Deserialize(Lines, OrdersJson.Default.IReadOnlyListOrderLine) ?? [],
             JsonSerializer.Deserialize(ShippingAddress, OrdersJson.Default.ShippingAddress)!,
-            PaymentMethodId, PaymentIntentId, ChargeId, Database.ReadTime(EstimatedDelivery), Database.ReadTime(CreatedAt));
+            PaymentMethodId, PaymentIntentId, ChargeId, Database.ReadTime(EstimatedDelivery), Database.ReadTime(CreatedAt))
+        {
+            AmountRefunded = new Money(AmountRefundedCents),
+        };
     }
 }

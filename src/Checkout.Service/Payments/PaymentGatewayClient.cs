@@ -13,8 +13,14 @@ namespace CheckoutService.Payments;
 /// API and records the checkout.guest.payment_handoff span.
 /// </summary>
 internal sealed partial class PaymentGatewayClient(
-    HttpClient http, IOptions<CheckoutSettings> settings, TimeProvider time, ILogger<PaymentGatewayClient> logger) : IPaymentGateway
+    HttpClient http, GatewayEndpoint endpoint, IOptions<CheckoutSettings> settings, TimeProvider time, ILogger<PaymentGatewayClient> logger) : IPaymentGateway
 {
+    /// <summary>
+    /// Resolved per request, not as the client's BaseAddress: the client is made when the singletons
+    /// that hold it are, before the embedded simulator has a port.
+    /// </summary>
+    private Uri At(string path) => new(endpoint.BaseAddress, path);
+
     private static readonly string SourceVersion =
         typeof(PaymentGatewayClient).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
@@ -77,7 +83,7 @@ internal sealed partial class PaymentGatewayClient(
     public async Task<GatewayLookup> FindAsync(string idempotencyKey, string requestId, CancellationToken cancellationToken)
     {
         var createKey = idempotencyKey + ":create";
-        using var message = new HttpRequestMessage(HttpMethod.Get, "api/v1/intents?idempotency_key=" + Uri.EscapeDataString(createKey));
+        using var message = new HttpRequestMessage(HttpMethod.Get, At("api/v1/intents?idempotency_key=" + Uri.EscapeDataString(createKey)));
         AddHeaders(message, requestId, "find:" + createKey);
         try
         {
@@ -102,7 +108,7 @@ internal sealed partial class PaymentGatewayClient(
 
     public async Task<bool> VoidAsync(string intentId, string requestId, CancellationToken cancellationToken)
     {
-        using var message = new HttpRequestMessage(HttpMethod.Post, $"api/v1/intents/{Uri.EscapeDataString(intentId)}/void");
+        using var message = new HttpRequestMessage(HttpMethod.Post, At($"api/v1/intents/{Uri.EscapeDataString(intentId)}/void"));
         AddHeaders(message, requestId, "void:" + intentId);
         try
         {
@@ -122,7 +128,7 @@ internal sealed partial class PaymentGatewayClient(
         string path, TRequest body, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType,
         string requestId, string idempotencyKey, CancellationToken cancellationToken)
     {
-        using var message = new HttpRequestMessage(HttpMethod.Post, path)
+        using var message = new HttpRequestMessage(HttpMethod.Post, At(path))
         {
             Content = JsonContent.Create(body, requestType),
         };

@@ -19,11 +19,14 @@ internal static class PaymentsRegistration
         services.AddHostedService(sp => sp.GetRequiredService<GatewayEndpoint>());
         services.AddSingleton(sp => new RuntimeMode("gateway", sp.GetRequiredService<GatewayEndpoint>().IsEmbedded ? "embedded" : "remote"));
         services.AddTransient<GatewayAttemptHandler>();
-        services.AddHttpClient<IPaymentGateway, PaymentGatewayClient>((provider, http) =>
-            {
-                http.BaseAddress = provider.GetRequiredService<GatewayEndpoint>().BaseAddress;
-                http.Timeout = Timeout.InfiniteTimeSpan; // per attempt and per checkout deadlines are the pipeline's and PlaceOrder's
-            })
+        // The checkout and the charge sweep are singletons that hold this client for the host's life,
+        // so the factory never rotates its handler: the connection pool itself retires connections
+        // (and so follows DNS), as the HttpClient guidance for long-lived clients says.
+        services.AddHttpClient<IPaymentGateway, PaymentGatewayClient>(http =>
+                http.Timeout = Timeout.InfiniteTimeSpan) // per attempt and per checkout deadlines are the pipeline's and PlaceOrder's
+            .UseSocketsHttpHandler((handler, provider) => handler.PooledConnectionLifetime =
+                TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<CheckoutSettings>>().Value.PaymentGatewayConnectionLifetimeSeconds))
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             .AddGatewayResilience()
             .AddHttpMessageHandler<GatewayAttemptHandler>()
             // One logging path for gateway calls, through the same redaction as every other log.

@@ -188,6 +188,10 @@ public sealed class Database : IAsyncDisposable
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> SqliteGates = new(StringComparer.Ordinal);
 
+    /// <summary><paramref name="column"/> is one of the list parameter's values: an array on PostgreSQL, a list Dapper expands on SQLite.</summary>
+    public string AnyOf(string column, string parameter) =>
+        Kind == DatabaseKind.PostgreSql ? $"{column} = ANY({parameter})" : $"{column} IN {parameter}";
+
     /// <summary>Column types that the two engines spell differently.</summary>
     public string Dialect(string sql) => sql
         .Replace("{{timestamptz}}", Kind == DatabaseKind.PostgreSql ? "TIMESTAMPTZ" : "TEXT", StringComparison.Ordinal)

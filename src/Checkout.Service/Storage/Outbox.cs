@@ -71,10 +71,9 @@ public sealed class Outbox(Database database)
         {
             return;
         }
-        // One statement for the batch, not one round trip per event: an array on PostgreSQL, a list Dapper expands on SQLite.
-        var match = database.Kind == DatabaseKind.PostgreSql ? "seq = ANY(@Seqs)" : "seq IN @Seqs";
+        // One statement for the batch, not one round trip per event.
         await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE outbox SET sent_at = @At, last_error = NULL WHERE {match}",
+            $"UPDATE outbox SET sent_at = @At, last_error = NULL WHERE {database.AnyOf("seq", "@Seqs")}",
             new { Seqs = seqs.ToArray(), At = database.Time(at) }, transaction, cancellationToken: cancellationToken)), cancellationToken);
     }
 

@@ -3,6 +3,9 @@ using CheckoutService.Orders;
 
 namespace CheckoutService.Webhooks;
 
+/// <summary>What of an order the events decide: its status and, from refunds, the amount refunded so far.</summary>
+public readonly record struct OrderState(string Status, long RefundedCents);
+
 public enum EventOutcome
 {
     Applied,
@@ -38,11 +41,13 @@ public sealed class ApplyStripeEvent(IOrderStore orders, TimeProvider time)
             {
                 return EventOutcome.WaitingForOrder;
             }
-            if (NextStatus(order.Status, stripeEvent) is not { } status)
+            var current = new OrderState(order.Status, order.AmountRefunded.Cents);
+            if (Next(current, stripeEvent, order.Total.Cents) is not { } next)
             {
                 return EventOutcome.Ignored;
             }
-            var change = new OrderStatusChange(stripeEvent.EventId, order.OrderId, status, stripeEvent.Type, time.GetUtcNow(), order.Status);
+            var change = new OrderStatusChange(stripeEvent.EventId, order.OrderId, next.Status, stripeEvent.Type, time.GetUtcNow(), order.Status,
+                new Money(next.RefundedCents), order.AmountRefunded);
             switch (await orders.ChangeStatusAsync(change, cancellationToken))
             {
                 case StatusChangeResult.NoSuchOrder:
@@ -57,24 +62,31 @@ public sealed class ApplyStripeEvent(IOrderStore orders, TimeProvider time)
     private const int MaxAttempts = 8;
 
     /// <summary>
-    /// What the order becomes. Money taken back is never undone by a late success, and a payment
-    /// failure never overrides a payment that succeeded (a card retried after a decline).
+    /// What the order becomes, or null when the event changes nothing. Status only moves forward
+    /// (docs/decisions/0015): a success never undoes a refund or a void, a failure never overrides
+    /// a success, a cancel voids only a payment that failed, and the refunded amount, Stripe's
+    /// cumulative <c>amount_refunded</c>, only grows. So any order of one intent's events ends
+    /// where Stripe's own order of them does.
     /// </summary>
-    public static string? NextStatus(string current, StripeEvent stripeEvent)
+    public static OrderState? Next(OrderState current, StripeEvent stripeEvent, long totalCents)
     {
         ArgumentNullException.ThrowIfNull(stripeEvent);
-        var settled = current is OrderStatus.Refunded or OrderStatus.PartiallyRefunded or OrderStatus.Voided;
+        var (status, refunded) = current;
         return stripeEvent.Type switch
         {
-            "payment_intent.succeeded" or "checkout.session.completed" => settled ? null : OrderStatus.Paid,
-            "payment_intent.payment_failed" => settled || current == OrderStatus.Paid ? null : OrderStatus.PaymentFailed,
-            "payment_intent.canceled" => current == OrderStatus.Refunded ? null : OrderStatus.Voided,
-            "charge.refunded" => stripeEvent.AmountRefunded is { } refunded && stripeEvent.Amount is { } amount && refunded < amount
-                ? OrderStatus.PartiallyRefunded
-                : OrderStatus.Refunded,
+            "payment_intent.succeeded" or "checkout.session.completed" when status is OrderStatus.Paid or OrderStatus.PaymentFailed =>
+                current with { Status = OrderStatus.Paid },
+            "payment_intent.payment_failed" when status == OrderStatus.PaymentFailed => current,
+            "payment_intent.canceled" when status is OrderStatus.PaymentFailed or OrderStatus.Voided => current with { Status = OrderStatus.Voided },
+            "charge.refunded" when status is OrderStatus.Paid or OrderStatus.PaymentFailed or OrderStatus.PartiallyRefunded
+                && RefundedBy(stripeEvent, totalCents) is var now && now > refunded =>
+                new OrderState(now >= (stripeEvent.Amount ?? totalCents) ? OrderStatus.Refunded : OrderStatus.PartiallyRefunded, now),
             _ => null,
         };
     }
+
+    /// <summary>The cumulative refund the event reports; an event without amounts is taken as a full refund.</summary>
+    private static long RefundedBy(StripeEvent stripeEvent, long totalCents) => stripeEvent.AmountRefunded ?? stripeEvent.Amount ?? totalCents;
 
     private async Task<Order?> FindOrderAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
     {

@@ -24,6 +24,11 @@ public sealed class DelayProxy : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    private int _connections;
+
+    /// <summary>Connections accepted so far: a client that opens a new one instead of reusing its pool shows here.</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
     private async Task AcceptAsync(IPEndPoint target, TimeSpan delay)
     {
         while (!_stop.IsCancellationRequested)
@@ -37,6 +42,7 @@ public sealed class DelayProxy : IAsyncDisposable
             {
                 return;
             }
+            Interlocked.Increment(ref _connections);
             _ = Task.Run(async () =>
             {
                 using (client)

@@ -13,11 +13,14 @@ public abstract class OrderStoreDecorator : IOrderStore
 
     public Task<Order?> FindByCartAsync(string cartId, CancellationToken cancellationToken) => Inner.FindByCartAsync(cartId, cancellationToken);
 
-    public Task<Order?> FindByPaymentIntentAsync(string paymentIntentId, CancellationToken cancellationToken) =>
+    public virtual Task<Order?> FindByPaymentIntentAsync(string paymentIntentId, CancellationToken cancellationToken) =>
         Inner.FindByPaymentIntentAsync(paymentIntentId, cancellationToken);
 
     public Task<Order?> FindByConfirmationTokenHashAsync(string confirmationTokenHash, CancellationToken cancellationToken) =>
         Inner.FindByConfirmationTokenHashAsync(confirmationTokenHash, cancellationToken);
+
+    public Task<IReadOnlyList<OrderKeys>> PlacedSinceAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken) =>
+        Inner.PlacedSinceAsync(since, limit, cancellationToken);
 
     public Task<StatusChangeResult> ChangeStatusAsync(OrderStatusChange change, CancellationToken cancellationToken) =>
         Inner.ChangeStatusAsync(change, cancellationToken);

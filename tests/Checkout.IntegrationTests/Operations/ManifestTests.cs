@@ -31,7 +31,7 @@ public sealed partial class ManifestTests
     [
         "checkout_started", "checkout_completed", "checkout_errors", "payment_intent_errors",
         "redis_keys", "redis_commands_total", "redis_expired_keys_total", "redis_evicted_keys_total",
-        "launchdarkly_flag_evaluation", "outbox_pending_events", "outbox_lag_seconds",
+        "launchdarkly_flag_evaluation", "outbox_pending_events", "outbox_lag_seconds", "webhook_events_parked",
         .. ((string[])["checkout_completion_duration_seconds", "payment_gateway_duration_seconds", "redis_command_duration_seconds"])
             .SelectMany(h => (string[])[h + "_bucket", h + "_sum", h + "_count"]),
     ];
@@ -195,7 +195,7 @@ public sealed partial class ManifestTests
         }
         var alerts = Rules("deploy/prometheus/alerts.yml").ToArray();
 
-        Assert.Equal(4, alerts.Length);
+        Assert.Equal(5, alerts.Length);
         Assert.All(alerts, alert =>
         {
             Assert.Subset(ExportedMetrics, MetricNames(Text(alert["expr"])).ToHashSet());
