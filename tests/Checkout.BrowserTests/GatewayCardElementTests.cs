@@ -82,6 +82,21 @@ public sealed class GatewayCardElementTests(BrowserFixture browser) : IAsyncLife
         await AssertAccessibleAsync("incomplete number");
     }
 
+    [Fact]
+    public async Task HostedCardAndChallengePages_WithoutJavaScript_HaveNoWcagViolations()
+    {
+        var clientSecret = await ChallengedIntentAsync();
+        var intentId = clientSecret.Split("_secret_")[0];
+
+        await _page.GotoAsync(new Uri(_gateway.BaseAddress, "/v3/hosted/card?return_url=" + Uri.EscapeDataString(_shop.Urls.First() + "/done")).ToString());
+        await AssertAccessibleAsync("hosted card");
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Use this card" }).ClickAsync();
+        await Assertions.Expect(_page.Locator("#number-error")).ToHaveTextAsync("Your card number is incomplete.");
+        await AssertAccessibleAsync("hosted card with an error");
+        await _page.GotoAsync(new Uri(_gateway.BaseAddress, $"/v3/authenticate/{intentId}?client_secret={Uri.EscapeDataString(clientSecret)}").ToString());
+        await AssertAccessibleAsync("challenge");
+    }
+
     private async Task AssertAccessibleAsync(string state)
     {
         var result = await _page.RunAxe(new AxeRunOptions { RunOnly = new RunOnlyOptions { Type = "tag", Values = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });

@@ -65,6 +65,15 @@ public class CardRulesUnitTests
     [InlineData("01/99", "invalid_expiry_year")]
     public void Check_BadExpiry_IsRefused(string expiry, string code) => Assert.Equal(code, ErrorOf("4242424242424242", expiry)?.Code);
 
+    [Theory]
+    [InlineData("12/30")]
+    [InlineData("12 / 30")]
+    [InlineData("1230")]
+    [InlineData("122030")]
+    [InlineData("12/2030")]
+    public void WithExpiry_TypedWithOrWithoutTheSlash_IsDecember2030(string expiry) =>
+        Assert.Equal((12, 2030), CardRules.Check(CardInput.WithExpiry("4242424242424242", expiry, "123", "10001"), March2026).Card is { } c ? (c.ExpMonth, c.ExpYear) : default);
+
     [Fact]
     public void Check_ExpiringThisMonth_IsStillGood() => Assert.Null(ErrorOf("4242424242424242", "03/26"));
 

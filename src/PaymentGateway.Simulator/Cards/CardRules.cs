@@ -15,11 +15,17 @@ public sealed record CardFieldError(string Code, string Message, string Field);
 /// <summary>A card as the shopper typed it: expiry month and year as given (year of two or four digits).</summary>
 public sealed record CardInput(string? Number, string? ExpMonth, string? ExpYear, string? Cvc, string? PostalCode)
 {
-    /// <summary>A card whose expiry was typed as one <c>MM/YY</c> field, as the card forms ask for it.</summary>
+    /// <summary>
+    /// A card whose expiry was typed as one field, as the card forms ask for it: <c>MM / YY</c>, or
+    /// <c>MMYY</c> from a shopper without the script that inserts the slash.
+    /// </summary>
     public static CardInput WithExpiry(string? number, string? expiry, string? cvc, string? postalCode)
     {
-        var parts = (expiry ?? "").Split('/', 2, StringSplitOptions.TrimEntries);
-        return new CardInput(number, parts[0], parts.Length > 1 ? parts[1] : "", cvc, postalCode);
+        var typed = (expiry ?? "").Replace(" ", "", StringComparison.Ordinal);
+        var parts = typed.Contains('/', StringComparison.Ordinal) ? typed.Split('/', 2)
+            : typed.Length is 4 or 6 ? [typed[..2], typed[2..]]
+            : [typed, ""];
+        return new CardInput(number, parts[0], parts[1], cvc, postalCode);
     }
 }
 
