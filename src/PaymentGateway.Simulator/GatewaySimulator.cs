@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Text;
 using PaymentGateway.Contracts;
 
 namespace PaymentGateway.Simulator;
@@ -10,9 +11,12 @@ namespace PaymentGateway.Simulator;
 /// <c>pm_..._declined</c> is refused at confirm, <c>pm_..._flaky</c> fails the first create
 /// attempt for each idempotency key (as during a Stripe maintenance window),
 /// <c>pm_..._timeout</c> creates the intent on the first attempt but never answers it (the
-/// caller must find out what happened), <c>pm_..._down</c> fails every call.
+/// caller must find out what happened), <c>pm_..._down</c> fails every call. Cards tokenized by
+/// <see cref="PaymentMethods"/> and Stripe's test PaymentMethod ids behave as <see cref="TestCards"/>
+/// says, 3-D Secure included: such an intent waits in <c>requires_action</c> until its challenge
+/// is completed (charged once) or failed.
 /// </summary>
-public sealed class GatewaySimulator(TimeProvider time, WebhookSender? webhooks = null)
+public sealed class GatewaySimulator(TimeProvider time, WebhookSender? webhooks = null, OriginAllowList? returnOrigins = null)
 {
     /// <summary>Intents kept for look-ups and the ledger; the oldest go first, so a long load test cannot grow it without bound.</summary>
     public int MaxIntents { get; init; } = 100_000;
@@ -26,6 +30,13 @@ public sealed class GatewaySimulator(TimeProvider time, WebhookSender? webhooks 
     private readonly ConcurrentDictionary<string, string> _intentByKey = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _flakyKeysSeen = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private readonly OriginAllowList _returnOrigins = returnOrigins ?? OriginAllowList.From(new SimulatorOptions());
+
+    /// <summary>Client secrets are keyed per process, so no one derives an intent's secret from its id.</summary>
+    private readonly byte[] _secretKey = RandomNumberGenerator.GetBytes(32);
+
+    /// <summary>Cards tokenized through Stripe.js or the hosted card page.</summary>
+    public PaymentMethodVault PaymentMethods { get; } = new(time);
 
     /// <summary>Added to every intent call before it is answered.</summary>
     public TimeSpan Latency { get; set; }
@@ -114,7 +125,8 @@ public sealed class GatewaySimulator(TimeProvider time, WebhookSender? webhooks 
                 request.PaymentMethodId,
                 IntentStatus.RequiresConfirmation,
                 ChargeId: null,
-                time.GetUtcNow());
+                time.GetUtcNow(),
+                request.Metadata);
             _intents[intent.IntentId] = intent;
             _intentByKey[idempotencyKey] = intent.IntentId;
             ForgetOldest(intent.IntentId);
@@ -147,24 +159,86 @@ public sealed class GatewaySimulator(TimeProvider time, WebhookSender? webhooks 
             {
                 case IntentStatus.Succeeded:
                     return new Confirmed(intent); // confirming twice never charges twice
+                case IntentStatus.RequiresAction:
+                    return new Confirmed(intent); // the same challenge is still open; nothing is charged until it is completed
                 case IntentStatus.Canceled or IntentStatus.Refunded:
                     return new Failed(409, new GatewayError("INTENT_CANCELED", "This payment intent was canceled"));
+                case IntentStatus.RequiresPaymentMethod when intent.LastPaymentError is { } refused:
+                    return new Failed(402, refused); // the card was refused or not authenticated: another card takes a new intent
             }
-            if (intent.PaymentMethodId.EndsWith("_declined", StringComparison.Ordinal))
+            var outcome = OutcomeOf(intent.PaymentMethodId);
+            if (outcome.Decline is { } decline)
             {
-                _intents[intent.IntentId] = intent with { Status = IntentStatus.RequiresPaymentMethod };
-                return new Failed(402, new GatewayError("card_declined", "Your card was declined.", "generic_decline"));
+                _intents[intent.IntentId] = intent with { Status = IntentStatus.RequiresPaymentMethod, LastPaymentError = decline };
+                return new Failed(402, decline);
             }
-            var charged = intent with
+            if (outcome.RequiresAuthentication)
             {
-                Status = IntentStatus.Succeeded,
-                ChargeId = "ch_sim_" + RandomNumberGenerator.GetHexString(16, lowercase: true),
-            };
-            _intents[intent.IntentId] = charged;
-            webhooks?.IntentSucceeded(charged);
-            return new Confirmed(charged);
+                if (!_returnOrigins.Allows(request.ReturnUrl))
+                {
+                    return new Failed(400, new GatewayError("INVALID_REQUEST", "return_url must be an absolute URL on an allowed origin"));
+                }
+                var challenged = intent with { Status = IntentStatus.RequiresAction, ReturnUrl = request.ReturnUrl };
+                _intents[intent.IntentId] = challenged;
+                return new Confirmed(challenged);
+            }
+            return new Confirmed(Charge(intent));
         }
     }
+
+    /// <summary>
+    /// The shopper's answer to the 3-D Secure challenge: the intent is charged (once, however often
+    /// the page is submitted) or left needing another payment method. Null when there is no such
+    /// intent or the client secret is not its own.
+    /// </summary>
+    public IntentRecord? CompleteAuthentication(string intentId, string clientSecret, bool authenticated)
+    {
+        lock (_gate)
+        {
+            if (FindIntent(intentId, clientSecret) is not { } intent)
+            {
+                return null;
+            }
+            if (intent.Status != IntentStatus.RequiresAction)
+            {
+                return intent; // answered already: a second submit changes nothing
+            }
+            if (authenticated)
+            {
+                return Charge(intent);
+            }
+            var failed = intent with { Status = IntentStatus.RequiresPaymentMethod, LastPaymentError = TestCards.AuthenticationFailed };
+            _intents[intentId] = failed;
+            webhooks?.IntentPaymentFailed(failed);
+            return failed;
+        }
+    }
+
+    /// <summary>An intent, for whoever holds its client secret (the browser side).</summary>
+    public IntentRecord? FindIntent(string intentId, string clientSecret) =>
+        _intents.TryGetValue(intentId, out var intent)
+        && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(clientSecret), Encoding.UTF8.GetBytes(ClientSecretOf(intentId)))
+            ? intent
+            : null;
+
+    /// <summary>Called under the gate.</summary>
+    private IntentRecord Charge(IntentRecord intent)
+    {
+        var charged = intent with
+        {
+            Status = IntentStatus.Succeeded,
+            ChargeId = "ch_sim_" + RandomNumberGenerator.GetHexString(16, lowercase: true),
+        };
+        _intents[intent.IntentId] = charged;
+        webhooks?.IntentSucceeded(charged);
+        return charged;
+    }
+
+    /// <summary>What confirming with this payment method does: a tokenized card's, a Stripe test id's, or the fault-injecting suffix's outcome.</summary>
+    private CardOutcome OutcomeOf(string paymentMethodId) =>
+        PaymentMethods.Find(paymentMethodId)?.Outcome
+        ?? TestCards.OfTestPaymentMethod(paymentMethodId)
+        ?? (paymentMethodId.EndsWith("_declined", StringComparison.Ordinal) ? TestCards.GenericDecline : CardOutcome.Succeeds);
 
     /// <summary>What happened under an idempotency key: how a client resolves an outcome it did not see.</summary>
     public IntentRecord? FindByIdempotencyKey(string idempotencyKey) =>
@@ -221,6 +295,7 @@ public sealed class GatewaySimulator(TimeProvider time, WebhookSender? webhooks 
     private Failed? IsDown(string paymentMethodId) =>
         InOutage || paymentMethodId.EndsWith("_down", StringComparison.Ordinal) ? Unavailable() : null;
 
-    private static string ClientSecretOf(string intentId) =>
-        $"{intentId}_secret_{Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(intentId)))[..12]}";
+    /// <summary>The same secret for every answer about one intent, as Stripe's is.</summary>
+    public string ClientSecretOf(string intentId) =>
+        $"{intentId}_secret_{Convert.ToHexStringLower(HMACSHA256.HashData(_secretKey, Encoding.UTF8.GetBytes(intentId)))[..24]}";
 }

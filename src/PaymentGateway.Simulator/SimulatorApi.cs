@@ -15,6 +15,21 @@ public sealed class SimulatorOptions
 
     /// <summary>Added to every intent call, as Stripe's own latency would be; tests may change it on <see cref="GatewaySimulator.Latency"/>.</summary>
     public TimeSpan Latency { get; set; }
+
+    /// <summary>
+    /// Origins whose pages may embed the card field and the challenge, and receive shoppers back
+    /// (<c>return_url</c>); anything else is refused.
+    /// </summary>
+    public IList<string> AllowedOrigins { get; } = ["https://www.vantage.com", "https://staging.vantage.com"];
+
+    /// <summary>Also allow http(s)://127.0.0.1, localhost and [::1] on any port: the service as tests and developers run it.</summary>
+    public bool AllowLoopbackOrigins { get; set; } = true;
+
+    /// <summary>
+    /// Where browsers reach the simulator, for the links it hands out (the challenge page); by
+    /// default the address the API call came in on.
+    /// </summary>
+    public Uri? PublicUrl { get; set; }
 }
 
 /// <summary>The body of <c>POST /_control</c>, and its answer: a field left out keeps its value.</summary>
@@ -31,7 +46,9 @@ public static class SimulatorApi
         services.AddSingleton(time ?? TimeProvider.System);
         services.AddSingleton<WebhookSender>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookSender>());
-        services.AddSingleton(sp => new GatewaySimulator(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WebhookSender>())
+        services.AddSingleton(sp => OriginAllowList.From(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SimulatorOptions>>().Value));
+        services.AddSingleton(sp => new GatewaySimulator(
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WebhookSender>(), sp.GetRequiredService<OriginAllowList>())
         {
             Latency = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SimulatorOptions>>().Value.Latency,
         });
@@ -53,6 +70,7 @@ public static class SimulatorApi
         api.MapGet("/intents", FindIntent);
         api.MapPost("/intents/{intentId}/void", VoidIntent);
         api.MapGet("/ledger", Ledger);
+        app.MapStripeBrowserSide();
         return app;
     }
 
@@ -110,6 +128,10 @@ public static class SimulatorApi
             ? TypedResults.BadRequest(new GatewayError("INVALID_REQUEST", "intent_id is required"))
             : simulator.ConfirmIntent(request, IdempotencyKey(context)) switch
         {
+            GatewaySimulator.Confirmed { Intent: { Status: IntentStatus.RequiresAction } intent } => Respond(context, new ConfirmIntentResponse(
+                intent.IntentId, intent.Status, 0m, intent.Currency, null, simulator.ClientSecretOf(intent.IntentId),
+                new NextAction(NextAction.RedirectToUrlType, new RedirectToUrl(
+                    StripeBrowserApi.ChallengeUrl(context, intent.IntentId, simulator.ClientSecretOf(intent.IntentId)), intent.ReturnUrl!)))),
             GatewaySimulator.Confirmed confirmed => Respond(context, new ConfirmIntentResponse(
                 confirmed.Intent.IntentId, confirmed.Intent.Status, confirmed.Intent.Amount, confirmed.Intent.Currency,
                 confirmed.Intent.ChargeId)),

@@ -31,6 +31,9 @@ public sealed class WebhookSender(TimeProvider time) : BackgroundService
 
     public void IntentSucceeded(IntentRecord intent) => Enqueue("payment_intent.succeeded", PaymentIntent(intent));
 
+    /// <summary>Sent when a 3-D Secure challenge fails, so a service whose shopper never came back can reopen the cart.</summary>
+    public void IntentPaymentFailed(IntentRecord intent) => Enqueue("payment_intent.payment_failed", PaymentIntent(intent));
+
     public void IntentVoided(IntentRecord intent) => Enqueue(
         intent.Status == IntentStatus.Refunded ? "charge.refunded" : "payment_intent.canceled",
         intent.Status == IntentStatus.Refunded ? Charge(intent) : PaymentIntent(intent));
@@ -93,26 +96,50 @@ public sealed class WebhookSender(TimeProvider time) : BackgroundService
         base.Dispose();
     }
 
-    private static long Cents(decimal amount) => (long)(amount * 100);
-
-    private static JsonObject PaymentIntent(IntentRecord intent) => new()
+    private static JsonObject PaymentIntent(IntentRecord intent)
     {
-        ["id"] = intent.IntentId,
-        ["object"] = "payment_intent",
-        ["amount"] = Cents(intent.Amount),
-        ["currency"] = intent.Currency.ToLowerInvariant(),
-        ["status"] = intent.Status,
-        ["metadata"] = new JsonObject { ["cart_id"] = intent.CartId },
-    };
+        var item = new JsonObject
+        {
+            ["id"] = intent.IntentId,
+            ["object"] = "payment_intent",
+            ["amount"] = StripePaymentIntent.Cents(intent.Amount),
+            ["amount_received"] = intent.Status == IntentStatus.Succeeded ? StripePaymentIntent.Cents(intent.Amount) : 0,
+            ["currency"] = intent.Currency.ToLowerInvariant(),
+            ["status"] = intent.Status,
+            ["payment_method"] = intent.PaymentMethodId,
+            ["latest_charge"] = intent.ChargeId,
+            ["metadata"] = Metadata(intent),
+        };
+        if (intent.LastPaymentError is { } error)
+        {
+            item["last_payment_error"] = new JsonObject { ["type"] = "card_error", ["code"] = error.Error, ["decline_code"] = error.DeclineCode, ["message"] = error.Message };
+        }
+        return item;
+    }
+
+    /// <summary>The metadata the intent was created with, as Stripe echoes it: what a service needs to find its purchase.</summary>
+    private static JsonObject Metadata(IntentRecord intent)
+    {
+        var metadata = new JsonObject { ["cart_id"] = intent.CartId };
+        if (intent.Metadata is { } given)
+        {
+            metadata["checkout_type"] = given.CheckoutType;
+            if (given.SessionId is { } sessionId)
+            {
+                metadata["session_id"] = sessionId;
+            }
+        }
+        return metadata;
+    }
 
     private static JsonObject Charge(IntentRecord intent) => new()
     {
         ["id"] = intent.ChargeId,
         ["object"] = "charge",
         ["payment_intent"] = intent.IntentId,
-        ["amount"] = Cents(intent.Amount),
-        ["amount_refunded"] = Cents(intent.Amount),
+        ["amount"] = StripePaymentIntent.Cents(intent.Amount),
+        ["amount_refunded"] = StripePaymentIntent.Cents(intent.Amount),
         ["refunded"] = true,
-        ["metadata"] = new JsonObject { ["cart_id"] = intent.CartId },
+        ["metadata"] = Metadata(intent),
     };
 }
