@@ -80,7 +80,8 @@ public sealed class ServiceHost(FakeTimeProvider? clock = null) : WebApplication
     /// <summary>Starts the host and renders each page once: the first render pays for JIT and the antiforgery key ring, not a test's timeout.</summary>
     public async Task<ServiceHost> WarmAsync()
     {
-        UseKestrel(0);
+        // Listen() rather than UseKestrel(0), whose port setting races the app's own bind (dotnet/aspnetcore#67714).
+        UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, 0));
         using var client = CreateClient();
         BaseAddress = client.BaseAddress!;
         (await client.GetAsync("/")).EnsureSuccessStatusCode();

@@ -1,3 +1,4 @@
+using System.Net;
 using CheckoutService.Payments;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -17,7 +18,10 @@ public class CheckoutApp : WebApplicationFactory<Program>
 {
     public CheckoutApp()
     {
-        UseKestrel(0);
+        // A real socket on a free loopback port. Listen() rather than UseKestrel(0): the factory's port
+        // setting rewrites the server's addresses after the app's own thread may have bound them, which
+        // threw "Addresses cannot be modified after the server has started" under load (dotnet/aspnetcore#67714).
+        UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         // Every test client is 127.0.0.1; the limit tests set the real limits themselves.
         foreach (var limit in (string[])["CHECKOUT", "SESSION_READS", "CART_CREATES", "SESSION_STARTS", "SESSION_WRITES", "ANALYTICS_EVENTS"])
         {

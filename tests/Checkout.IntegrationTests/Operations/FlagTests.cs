@@ -102,8 +102,9 @@ public sealed class FlagTests(PostgresServer postgres) : IAsyncDisposable
         Assert.Equal(HttpStatusCode.OK, (await underWay.GetAsync($"/checkout/guest?cart_id={cartId}", TestContext.Current.CancellationToken)).StatusCode);
 
         using var output = new StringWriter();
-        var killedAt = TimeProvider.System.GetTimestamp();
         Assert.Equal(0, await FlagsCommand.RunAsync(first.Services, ["flags", "kill", "--by", "test-operator"], output, TestContext.Current.CancellationToken));
+        // From the moment the change is stored (the command's own write and audit are not the replicas' delay).
+        var killedAt = TimeProvider.System.GetTimestamp();
         Assert.True(await Eventually.TrueAsync(async () =>
         {
             using var a = Browser(first);
