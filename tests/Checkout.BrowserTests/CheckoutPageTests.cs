@@ -176,6 +176,38 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
     }
 
     [Fact]
+    public async Task Favicon_EveryPageLinksOne_SoNothingLoadsWithA404()
+    {
+        var failures = new List<string>();
+        _page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+            {
+                failures.Add($"{response.Status} {response.Url}");
+            }
+        };
+        _page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                failures.Add(message.Text);
+            }
+        };
+
+        await ToCheckoutAsync(_page);
+        await FillAsync(_page);
+        await _page.ClickAsync("#pay");
+        await _page.WaitForURLAsync(ConfirmationUrl());
+        await _page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+
+        Assert.Empty(failures);
+        Assert.Equal(1, await _page.Locator("link[rel=icon]").CountAsync());
+        var served = await _page.Context.APIRequest.GetAsync((await _page.GetAttributeAsync("link[rel=icon]", "href"))!);
+        Assert.Equal(200, served.Status);
+        Assert.StartsWith("image/", served.Headers["content-type"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SessionExpiry_StartsANewSession_KeepingTheCartAndWhatWasTyped()
     {
         await using var host = await OwnHostAsync(new FakeTimeProvider(TimeProvider.System.GetUtcNow()));
