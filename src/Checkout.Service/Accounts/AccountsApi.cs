@@ -56,7 +56,7 @@ public static class AccountsApi
         }
         if (await OrdersApi.OpenAsync(orders, request.OrderId, request.ConfirmationToken, cancellationToken) is not { } order)
         {
-            return ApiError.Of(404, "ORDER_NOT_FOUND", "No order matches this id and confirmation token");
+            return ApiError.Of(Errors.OrderNotFound);
         }
 
         var now = time.GetUtcNow();
@@ -66,7 +66,7 @@ public static class AccountsApi
         var proof = new EmailVerificationEvent("evt_" + RandomNumberGenerator.GetHexString(16, lowercase: true), account.AccountId, account.Email, code, now + CodeLifetime);
         if (!await accounts.TryCreateAsync(account, order.OrderId, Sha256.Hex(code), now + CodeLifetime, proof, cancellationToken))
         {
-            return ApiError.Of(409, "ACCOUNT_EXISTS", "An account with this email already exists. Please sign in.");
+            return ApiError.Of(Errors.AccountExists);
         }
         return TypedResults.Created($"/api/v2/accounts/{account.AccountId}", new AccountCreated(account.AccountId, MaskedEmail.Of(account.Email)));
     }
@@ -79,7 +79,7 @@ public static class AccountsApi
             : (VerifyOutcome.WrongCode, 0);
         return outcome == VerifyOutcome.Verified
             ? TypedResults.Ok(new EmailVerified(accountId, joined))
-            : ApiError.Of(422, "INVALID_CODE", "This code is wrong, used or expired");
+            : ApiError.Of(Errors.InvalidCode);
     }
 
     public static async Task<Results<Ok<SignedIn>, ValidationFailed, ApiError>> SignIn(
@@ -95,13 +95,13 @@ public static class AccountsApi
         var window = now.ToUnixTimeSeconds() / 60;
         if (email.Length > 0 && await counters.HitAsync($"sign-in-account:{Sha256.Hex(email)}:{window}", TimeSpan.FromMinutes(1), cancellationToken) > SignInsPerAccountPerMinute)
         {
-            return ApiError.Of(429, "RATE_LIMITED", "Too many sign-in attempts. Please wait a moment and try again.", 60 - (int)(now.ToUnixTimeSeconds() % 60));
+            return ApiError.Of(Errors.RateLimited.Saying("Too many sign-in attempts. Please wait a moment and try again.").RetryAfter(60 - (int)(now.ToUnixTimeSeconds() % 60)));
         }
         var account = email.Length > 0 ? await accounts.FindByEmailAsync(email, cancellationToken) : null;
         var verified = Hasher.VerifyHashedPassword(account!, account?.PasswordHash ?? DecoyHash, request.Password ?? "") != PasswordVerificationResult.Failed;
         if (account is null || !verified)
         {
-            return ApiError.Of(401, "INVALID_CREDENTIALS", "Email or password is not right");
+            return ApiError.Of(Errors.InvalidCredentials);
         }
         var token = "acc_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         await accounts.IssueTokenAsync(Sha256.Hex(token), account.AccountId, now + TokenLifetime, cancellationToken);
@@ -114,7 +114,7 @@ public static class AccountsApi
         if (BearerToken.From(authorization) is not { Length: > 0 } token
             || await accounts.AccountOfTokenAsync(Sha256.Hex(token), time.GetUtcNow(), cancellationToken) is not { } accountId)
         {
-            return ApiError.Of(401, "UNAUTHORIZED", "Sign in to see your orders");
+            return ApiError.Of(Errors.Unauthorized);
         }
         var views = new List<OrderView>();
         foreach (var orderId in await accounts.OrderIdsAsync(accountId, cancellationToken))
@@ -130,7 +130,7 @@ public static class AccountsApi
     private static ValidationFailed? PasswordErrors(string? password) => password switch
     {
         null or "" => ValidationFailed.One("password", FieldCodes.Required, "Password is required", $"{MinPasswordLength}-{MaxPasswordLength} characters"),
-        { Length: < MinPasswordLength } => ValidationFailed.One("password", "TOO_SHORT", "Password is too short", $"At least {MinPasswordLength} characters"),
+        { Length: < MinPasswordLength } => ValidationFailed.One("password", FieldCodes.TooShort, "Password is too short", $"At least {MinPasswordLength} characters"),
         { Length: > MaxPasswordLength } => ValidationFailed.One("password", FieldCodes.TooLong, "Password is too long", $"At most {MaxPasswordLength} characters"),
         _ => null,
     };

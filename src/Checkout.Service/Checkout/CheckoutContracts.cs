@@ -66,11 +66,10 @@ public sealed record CartChangedBody(string Error, string Message, IReadOnlyList
 /// </summary>
 public sealed class CartChanged(CartView cart) : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
 {
-    public const string Code = "CART_CHANGED";
-
     public CartView Cart { get; } = cart;
-    public string Message => $"Your cart changed since you reviewed it. The total is now ${Cart.Subtotal}. Please review it and pay again.";
-    public int StatusCode => StatusCodes.Status409Conflict;
+    public NamedError Error => Errors.CartChanged(Cart.Subtotal);
+    public string Message => Error.Message;
+    public int StatusCode => Error.Status;
     int? IStatusCodeHttpResult.StatusCode => StatusCode;
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
@@ -85,7 +84,7 @@ public sealed class CartChanged(CartView cart) : IResult, IStatusCodeHttpResult,
         httpContext.Response.StatusCode = StatusCode;
         httpContext.Response.Headers.ETag = CartETag.Of(Cart.Version);
         return httpContext.Response.WriteAsJsonAsync(
-            new CartChangedBody(Code, Message, Cart.Items, Cart.Subtotal, Cart.Currency, httpContext.TraceIdentifier),
+            new CartChangedBody(Error.Code, Message, Cart.Items, Cart.Subtotal, Cart.Currency, httpContext.TraceIdentifier),
             CheckoutJson.Default.CartChangedBody);
     }
 }

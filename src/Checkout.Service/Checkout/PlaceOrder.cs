@@ -65,14 +65,14 @@ public sealed partial class PlaceOrder(
             }
             else if (result.Result is CartChanged)
             {
-                metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, CartChanged.Code).Inc();
+                metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, ErrorCodes.CartChanged).Inc();
             }
             return result;
         }
         catch (Exception e)
         {
             span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
-            metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, "INTERNAL_ERROR").Inc();
+            metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, ErrorCodes.InternalError).Inc();
             throw;
         }
     }
@@ -96,7 +96,7 @@ public sealed partial class PlaceOrder(
             session = readAhead is not null ? readAhead.Session : await sessions.OpenAsync(null, sessionToken, cancellationToken);
             if (session is null || session.Session.CartId != cartId)
             {
-                return ApiError.SessionExpired();
+                return ApiError.Of(Errors.SessionExpired);
             }
         }
 
@@ -106,7 +106,7 @@ public sealed partial class PlaceOrder(
             : await declineLimits.ReadAsync(cartId, session?.Session.SessionId, context, cancellationToken);
         if (declineLimits.Refusal(declines) is { } refused)
         {
-            return refused;
+            return ApiError.Of(refused);
         }
 
         var address = request.ShippingAddress ?? session?.Session.ShippingAddress;
@@ -171,27 +171,27 @@ public sealed partial class PlaceOrder(
             switch (claimed.Outcome)
             {
                 case CartChangeOutcome.NotFound:
-                    return ApiError.CartNotFound(cartId);
+                    return ApiError.Of(Errors.CartNotFound(cartId));
                 case CartChangeOutcome.VersionConflict:
                     return new CartChanged(CartView.Of(claimed.Cart!, catalog, time.GetUtcNow()));
                 case CartChangeOutcome.CheckedOut:
-                    return ApiError.CartCheckedOut(cartId);
+                    return ApiError.Of(Errors.CartCheckedOut(cartId));
                 case CartChangeOutcome.CheckingOut:
                     // Another checkout is paying, or one paid and then lost the store before it could say so.
                     return (await carts.SettleAsync(claimed.Cart!, cancellationToken)).Status == CartStatus.CheckedOut
-                        ? ApiError.CartCheckedOut(cartId)
-                        : ApiError.CheckoutInProgress(cartId);
+                        ? ApiError.Of(Errors.CartCheckedOut(cartId))
+                        : ApiError.Of(Errors.CheckoutInProgress(cartId));
             }
             // The claim may have taken over from a checkout that placed its order: never pay for a cart twice.
             if ((await carts.SettleAsync(claimed.Cart!, cancellationToken)).Status == CartStatus.CheckedOut)
             {
-                return ApiError.CartCheckedOut(cartId);
+                return ApiError.Of(Errors.CartCheckedOut(cartId));
             }
 
             var cart = CartView.Of(claimed.Cart!, catalog, time.GetUtcNow());
             if (cart.Items.Count == 0)
             {
-                return ApiError.Of(422, "CART_EMPTY", $"Cart {cartId} is empty");
+                return ApiError.Of(Errors.CartEmpty(cartId));
             }
             var snapshot = CartSnapshot.Of(cart);
             if (paying is null || paying.Session.Cart.CartVersion != cart.Version)
@@ -222,11 +222,11 @@ public sealed partial class PlaceOrder(
             {
                 // Counted alongside the claim's release below, so the decline costs the shopper no extra wait.
                 countingDecline = declineLimits.CountAsync(cartId, paying.Session.SessionId, context, CancellationToken.None);
-                return ApiError.Of(402, "PAYMENT_DECLINED", "Your card was declined. Please use a different payment method.");
+                return ApiError.Of(Errors.PaymentDeclined);
             }
             if (payment is not PaymentResult.Succeeded paid)
             {
-                return ApiError.Of(502, "PAYMENT_GATEWAY_UNAVAILABLE", "Payment processing service temporarily unavailable. Please retry.", retryAfterSeconds: 2);
+                return ApiError.Of(Errors.PaymentGatewayUnavailable);
             }
 
             var placedAt = time.GetUtcNow();
@@ -238,7 +238,7 @@ public sealed partial class PlaceOrder(
                 shipping, paymentMethodId, paid.IntentId, paid.ChargeId, DeliveryEstimate.For(placedAt), placedAt);
             if (!await SaveOrVoidAsync(order, context.TraceIdentifier))
             {
-                return ApiError.CartCheckedOut(cartId);
+                return ApiError.Of(Errors.CartCheckedOut(cartId));
             }
             placed = true;
             LogOrderPlaced(logger, order.OrderId, cartId, order.Email, order.Total.Amount);
