@@ -23,6 +23,24 @@ public sealed record CheckoutResponse(
     public const string GuestV2 = "guest_v2";
 }
 
+/// <summary>How a purchase ended: the order, or why there is none. The API and the page each say it their own way.</summary>
+public abstract record PlaceOrderOutcome
+{
+    private PlaceOrderOutcome()
+    {
+    }
+
+    public sealed record Placed(CheckoutResponse Order) : PlaceOrderOutcome;
+
+    /// <summary>The request's fields that are wrong or missing, all at once.</summary>
+    public sealed record Invalid(IReadOnlyList<FieldError> Errors) : PlaceOrderOutcome;
+
+    public sealed record Refused(NamedError Error) : PlaceOrderOutcome;
+
+    /// <summary>The cart is not what the shopper reviewed: nothing was charged, and this is the cart as it is now.</summary>
+    public sealed record CartChanged(CartView Cart) : PlaceOrderOutcome;
+}
+
 /// <summary>
 /// The request's own fields, each checked on its own. Whether an address and a payment method
 /// must be in the request depends on the shopper's session, so <see cref="PlaceOrder"/> decides that.
