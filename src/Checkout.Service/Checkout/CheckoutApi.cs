@@ -32,8 +32,8 @@ public static class CheckoutApi
     {
         app.MapPost("/api/v2/checkout/guest", Checkout)
             .WithMetadata(new IdempotentAttribute())
-            .Produces<ErrorBody>(StatusCodes.Status402PaymentRequired)
-            .Produces<ErrorBody>(StatusCodes.Status502BadGateway)
+            .Produces<ErrorBody>(Errors.PaymentDeclined.Status)
+            .Produces<ErrorBody>(Errors.PaymentGatewayUnavailable.Status)
             .PerClientPerMinute("checkout", app.ServiceProvider.GetRequiredService<IOptions<CheckoutSettings>>().Value.CheckoutRateLimitPerMinute)
             .WithMetadata(new ReadAhead(ReadAheadAsync))
             .RequireCors(EdgeProtections.CorsPolicy);
