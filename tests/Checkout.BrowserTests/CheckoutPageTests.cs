@@ -93,6 +93,9 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
     [GeneratedRegex(@"/checkout/guest\?cart_id=cart_\w+$")]
     private static partial Regex CheckoutUrl();
 
+    [GeneratedRegex(@"^http://[^/]+/$")]
+    private static partial Regex StoreUrl();
+
     [GeneratedRegex(@"/checkout/guest/confirmation\?")]
     private static partial Regex ConfirmationUrl();
 
@@ -173,6 +176,65 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
         var orders = await (await api.SendAsync(mine, cancel)).Content.ReadFromJsonAsync<JsonElement>(cancel);
         Assert.Contains(orders.EnumerateArray(), o => o.GetProperty("order_id").GetString() == orderId);
         await Eventually(async () => (await browser.Host.AnalyticsEventsAsync(orderId!)).Any(e => e.Contains("\"account_created\"", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task AccountCreated_GoingBackToTheConfirmation_ShowsTheAccount_WithoutResubmittingTheForm()
+    {
+        await ToCheckoutAsync(_page);
+        await FillAsync(_page);
+        // An email of its own: an account is one per email, and other tests create theirs on the same host.
+        await _page.FillAsync("#email", $"back{Guid.NewGuid():N}@example.com");
+        await _page.ClickAsync("#pay");
+        await _page.WaitForURLAsync(ConfirmationUrl());
+        var posts = 0;
+        _page.Request += (_, request) => posts += request.Method == "POST" && request.Url.Contains("/checkout/guest/confirmation", StringComparison.Ordinal) ? 1 : 0;
+        await _page.FillAsync("#password", "correct horse battery staple");
+        await _page.ClickAsync("#create-account");
+        await _page.WaitForSelectorAsync("#account-created");
+
+        await _page.ClickAsync("text=Continue shopping");
+        await _page.WaitForURLAsync(StoreUrl());
+        var back = await _page.GoBackAsync();
+
+        Assert.NotNull(back);
+        Assert.Equal(200, back.Status);
+        Assert.Matches(ConfirmationUrl(), _page.Url);
+        Assert.Contains("b***@example.com", await _page.TextContentAsync("#account-created"), StringComparison.Ordinal);
+        Assert.Equal(0, await _page.Locator("#create-account").CountAsync());
+        Assert.Equal(1, posts);
+    }
+
+    [Fact]
+    public async Task Favicon_EveryPageLinksOne_SoNothingLoadsWithA404()
+    {
+        var failures = new List<string>();
+        _page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+            {
+                failures.Add($"{response.Status} {response.Url}");
+            }
+        };
+        _page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                failures.Add(message.Text);
+            }
+        };
+
+        await ToCheckoutAsync(_page);
+        await FillAsync(_page);
+        await _page.ClickAsync("#pay");
+        await _page.WaitForURLAsync(ConfirmationUrl());
+        await _page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+
+        Assert.Empty(failures);
+        Assert.Equal(1, await _page.Locator("link[rel=icon]").CountAsync());
+        var served = await _page.Context.APIRequest.GetAsync((await _page.GetAttributeAsync("link[rel=icon]", "href"))!);
+        Assert.Equal(200, served.Status);
+        Assert.StartsWith("image/", served.Headers["content-type"], StringComparison.Ordinal);
     }
 
     [Fact]

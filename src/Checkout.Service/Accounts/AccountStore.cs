@@ -114,6 +114,14 @@ public sealed class AccountStore(Database database, Outbox outbox)
             "SELECT order_id FROM orders WHERE account_id = @accountId ORDER BY created_at", new { accountId }, cancellationToken: cancellationToken))];
     }
 
+    /// <summary>Whether the order has joined an account (claimed from it, or by a proven email).</summary>
+    public async Task<bool> HoldsOrderAsync(string orderId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM orders WHERE order_id = @orderId AND account_id IS NOT NULL", new { orderId }, cancellationToken: cancellationToken)) > 0;
+    }
+
     /// <summary>Emails are one account each whatever their letter case.</summary>
     public static string EmailKey(string email) => email.Trim().ToLowerInvariant();
 

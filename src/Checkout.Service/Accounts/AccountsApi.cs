@@ -1,7 +1,6 @@
-using System.Globalization;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using CheckoutService.Edge;
-using CheckoutService.Observability;
 using CheckoutService.Orders;
 using CheckoutService.RateLimits;
 using FluentValidation;
@@ -19,23 +18,18 @@ namespace CheckoutService.Accounts;
 /// </summary>
 public static class AccountsApi
 {
-    public const int MinPasswordLength = 12;
-    public const int MaxPasswordLength = 128;
-    public static readonly TimeSpan CodeLifetime = TimeSpan.FromMinutes(15);
     public static readonly TimeSpan TokenLifetime = TimeSpan.FromHours(24);
 
     /// <summary>Sign-ins per account per minute, whichever addresses they come from.</summary>
     public const int SignInsPerAccountPerMinute = 5;
 
-    private static readonly PasswordHasher<Account> Hasher = new();
-
     private static readonly SignInValidator SignInRules = new();
 
     /// <summary>Verified against when there is no account, so a sign-in for an unknown email takes as long as a wrong password.</summary>
-    private static readonly string DecoyHash = Hasher.HashPassword(null!, "decoy password that matches nothing");
+    private static readonly string DecoyHash = CreateAccountFromOrder.Hasher.HashPassword(null!, "decoy password that matches nothing");
 
     public static IServiceCollection AddAccounts(this IServiceCollection services) =>
-        services.AddApiJson(AccountsJson.Default).AddSingleton<AccountStore>();
+        services.AddApiJson(AccountsJson.Default).AddSingleton<AccountStore>().AddSingleton<CreateAccountFromOrder>();
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
     {
@@ -48,28 +42,14 @@ public static class AccountsApi
     }
 
     public static async Task<Results<Created<AccountCreated>, ValidationFailed, ApiError>> CreateAccount(
-        CreateAccountRequest request, IOrderStore orders, AccountStore accounts, TimeProvider time, CancellationToken cancellationToken)
-    {
-        if (PasswordErrors(request.Password) is { } weak)
+        CreateAccountRequest request, CreateAccountFromOrder createAccount, CancellationToken cancellationToken) =>
+        await createAccount.RunAsync(request, cancellationToken) switch
         {
-            return weak;
-        }
-        if (await OrdersApi.OpenAsync(orders, request.OrderId, request.ConfirmationToken, cancellationToken) is not { } order)
-        {
-            return ApiError.Of(404, "ORDER_NOT_FOUND", "No order matches this id and confirmation token");
-        }
-
-        var now = time.GetUtcNow();
-        var account = new Account("acct_" + RandomNumberGenerator.GetHexString(16, lowercase: true), order.Email, "", null, now);
-        account = account with { PasswordHash = Hasher.HashPassword(account, request.Password!) };
-        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
-        var proof = new EmailVerificationEvent("evt_" + RandomNumberGenerator.GetHexString(16, lowercase: true), account.AccountId, account.Email, code, now + CodeLifetime);
-        if (!await accounts.TryCreateAsync(account, order.OrderId, Sha256.Hex(code), now + CodeLifetime, proof, cancellationToken))
-        {
-            return ApiError.Of(409, "ACCOUNT_EXISTS", "An account with this email already exists. Please sign in.");
-        }
-        return TypedResults.Created($"/api/v2/accounts/{account.AccountId}", new AccountCreated(account.AccountId, MaskedEmail.Of(account.Email)));
-    }
+            CreateAccountOutcome.Created { Account: var created } => TypedResults.Created($"/api/v2/accounts/{created.AccountId}", created),
+            CreateAccountOutcome.Invalid { Error: var error } => new ValidationFailed([error]),
+            CreateAccountOutcome.Refused { Error: var error } => ApiError.Of(error),
+            var other => throw new UnreachableException($"No answer for {other.GetType().Name}"),
+        };
 
     public static async Task<Results<Ok<EmailVerified>, ApiError>> VerifyEmail(
         string accountId, VerifyEmailRequest request, AccountStore accounts, TimeProvider time, CancellationToken cancellationToken)
@@ -79,7 +59,7 @@ public static class AccountsApi
             : (VerifyOutcome.WrongCode, 0);
         return outcome == VerifyOutcome.Verified
             ? TypedResults.Ok(new EmailVerified(accountId, joined))
-            : ApiError.Of(422, "INVALID_CODE", "This code is wrong, used or expired");
+            : ApiError.Of(Errors.InvalidCode);
     }
 
     public static async Task<Results<Ok<SignedIn>, ValidationFailed, ApiError>> SignIn(
@@ -95,13 +75,13 @@ public static class AccountsApi
         var window = now.ToUnixTimeSeconds() / 60;
         if (email.Length > 0 && await counters.HitAsync($"sign-in-account:{Sha256.Hex(email)}:{window}", TimeSpan.FromMinutes(1), cancellationToken) > SignInsPerAccountPerMinute)
         {
-            return ApiError.Of(429, "RATE_LIMITED", "Too many sign-in attempts. Please wait a moment and try again.", 60 - (int)(now.ToUnixTimeSeconds() % 60));
+            return ApiError.Of(Errors.RateLimited.Saying("Too many sign-in attempts. Please wait a moment and try again.").RetryAfter(60 - (int)(now.ToUnixTimeSeconds() % 60)));
         }
         var account = email.Length > 0 ? await accounts.FindByEmailAsync(email, cancellationToken) : null;
-        var verified = Hasher.VerifyHashedPassword(account!, account?.PasswordHash ?? DecoyHash, request.Password ?? "") != PasswordVerificationResult.Failed;
+        var verified = CreateAccountFromOrder.Hasher.VerifyHashedPassword(account!, account?.PasswordHash ?? DecoyHash, request.Password ?? "") != PasswordVerificationResult.Failed;
         if (account is null || !verified)
         {
-            return ApiError.Of(401, "INVALID_CREDENTIALS", "Email or password is not right");
+            return ApiError.Of(Errors.InvalidCredentials);
         }
         var token = "acc_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         await accounts.IssueTokenAsync(Sha256.Hex(token), account.AccountId, now + TokenLifetime, cancellationToken);
@@ -114,7 +94,7 @@ public static class AccountsApi
         if (BearerToken.From(authorization) is not { Length: > 0 } token
             || await accounts.AccountOfTokenAsync(Sha256.Hex(token), time.GetUtcNow(), cancellationToken) is not { } accountId)
         {
-            return ApiError.Of(401, "UNAUTHORIZED", "Sign in to see your orders");
+            return ApiError.Of(Errors.Unauthorized);
         }
         var views = new List<OrderView>();
         foreach (var orderId in await accounts.OrderIdsAsync(accountId, cancellationToken))
@@ -126,14 +106,6 @@ public static class AccountsApi
         }
         return TypedResults.Ok<IReadOnlyList<OrderView>>(views);
     }
-
-    private static ValidationFailed? PasswordErrors(string? password) => password switch
-    {
-        null or "" => ValidationFailed.One("password", FieldCodes.Required, "Password is required", $"{MinPasswordLength}-{MaxPasswordLength} characters"),
-        { Length: < MinPasswordLength } => ValidationFailed.One("password", "TOO_SHORT", "Password is too short", $"At least {MinPasswordLength} characters"),
-        { Length: > MaxPasswordLength } => ValidationFailed.One("password", FieldCodes.TooLong, "Password is too long", $"At most {MaxPasswordLength} characters"),
-        _ => null,
-    };
 
     private sealed class SignInValidator : AbstractValidator<SignInRequest>
     {

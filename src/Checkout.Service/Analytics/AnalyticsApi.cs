@@ -33,11 +33,11 @@ public static class AnalyticsApi
         ArgumentNullException.ThrowIfNull(request);
         if (FunnelEvent.Read(BufferedBody.Of(request.HttpContext).Span) is not { } events)
         {
-            return ApiError.Of(400, "INVALID_JSON", $"Send one event object, or {{\"events\": [...]}} with 1 to {FunnelEvent.MaxEventsPerBeacon}");
+            return ApiError.Of(Errors.InvalidJson.Saying($"Send one event object, or {{\"events\": [...]}} with 1 to {FunnelEvent.MaxEventsPerBeacon}"));
         }
         if (events.Any(e => !FunnelEvent.IsKnown(e["name"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var n) ? n : null)))
         {
-            return ApiError.Of(422, "UNKNOWN_EVENT", "Only the checkout funnel's events are accepted");
+            return ApiError.Of(Errors.UnknownEvent);
         }
         var now = time.GetUtcNow();
         await database.WriteAsync(async (connection, transaction) =>

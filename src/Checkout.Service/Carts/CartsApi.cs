@@ -63,7 +63,7 @@ public static class CartsApi
     {
         if (await carts.GetAsync(cartId, cancellationToken) is not { } stored)
         {
-            return ApiError.CartNotFound(cartId);
+            return ApiError.Of(Errors.CartNotFound(cartId));
         }
         var cart = await carts.SettleAsync(stored, cancellationToken);
         context.Response.Headers.ETag = ETagOf(cart);
@@ -93,7 +93,7 @@ public static class CartsApi
         {
             if (!CartETag.TryParse(context.Request.Headers.IfMatch.ToString(), out var version))
             {
-                return ApiError.Of(409, "CART_VERSION_CONFLICT", "If-Match does not name a version of this cart");
+                return ApiError.Of(Errors.CartVersionConflict.Saying("If-Match does not name a version of this cart"));
             }
             ifVersion = version;
         }
@@ -108,14 +108,14 @@ public static class CartsApi
                 context.Response.Headers.ETag = ETagOf(change.Cart!);
                 return TypedResults.Ok(CartView.Of(change.Cart!, catalog, time.GetUtcNow()));
             case CartChangeOutcome.NotFound:
-                return ApiError.CartNotFound(cartId);
+                return ApiError.Of(Errors.CartNotFound(cartId));
             case CartChangeOutcome.VersionConflict:
                 context.Response.Headers.ETag = ETagOf(change.Cart!);
-                return ApiError.Of(409, "CART_VERSION_CONFLICT", "The cart changed since you read it. Reload it and try again.");
+                return ApiError.Of(Errors.CartVersionConflict);
             case CartChangeOutcome.CheckingOut or CartChangeOutcome.ClaimLapsed:
-                return ApiError.CheckoutInProgress(cartId);
+                return ApiError.Of(Errors.CheckoutInProgress(cartId));
             default:
-                return ApiError.CartCheckedOut(cartId);
+                return ApiError.Of(Errors.CartCheckedOut(cartId));
         }
     }
 

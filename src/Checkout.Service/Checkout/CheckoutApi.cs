@@ -5,6 +5,7 @@ using CheckoutService.Orders;
 using CheckoutService.RateLimits;
 using CheckoutService.Sessions;
 using CheckoutService.Storage;
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -31,18 +32,25 @@ public static class CheckoutApi
     {
         app.MapPost("/api/v2/checkout/guest", Checkout)
             .WithMetadata(new IdempotentAttribute())
-            .Produces<ErrorBody>(StatusCodes.Status402PaymentRequired)
-            .Produces<ErrorBody>(StatusCodes.Status502BadGateway)
+            .Produces<ErrorBody>(Errors.PaymentDeclined.Status)
+            .Produces<ErrorBody>(Errors.PaymentGatewayUnavailable.Status)
             .PerClientPerMinute("checkout", app.ServiceProvider.GetRequiredService<IOptions<CheckoutSettings>>().Value.CheckoutRateLimitPerMinute)
             .WithMetadata(new ReadAhead(ReadAheadAsync))
             .RequireCors(EdgeProtections.CorsPolicy);
         return app;
     }
 
-    public static Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError, CartChanged>> Checkout(
+    public static async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError, CartChanged>> Checkout(
         CheckoutRequest request, [FromHeader] string? authorization, [FromHeader(Name = "If-Match")] string? ifMatch, PlaceOrder placeOrder,
         HttpContext context, CancellationToken cancellationToken) =>
-        placeOrder.RunAsync(request, BearerToken.From(authorization), context, cancellationToken, ifMatch);
+        await placeOrder.RunAsync(request, BearerToken.From(authorization), context, cancellationToken, ifMatch) switch
+        {
+            PlaceOrderOutcome.Placed { Order: var order } => TypedResults.Created($"/api/v2/checkout/guest/orders/{order.OrderId}", order),
+            PlaceOrderOutcome.Invalid { Errors: var errors } => new ValidationFailed(errors),
+            PlaceOrderOutcome.CartChanged { Cart: var cart } => new CartChanged(cart),
+            PlaceOrderOutcome.Refused { Error: var error } => ApiError.Of(error),
+            var other => throw new UnreachableException($"No answer for {other.GetType().Name}"),
+        };
 
     /// <summary>
     /// The session and the cart a checkout will change, read while the rate limit is counted (<see cref="ReadAhead"/>),

@@ -23,6 +23,24 @@ public sealed record CheckoutResponse(
     public const string GuestV2 = "guest_v2";
 }
 
+/// <summary>How a purchase ended: the order, or why there is none. The API and the page each say it their own way.</summary>
+public abstract record PlaceOrderOutcome
+{
+    private PlaceOrderOutcome()
+    {
+    }
+
+    public sealed record Placed(CheckoutResponse Order) : PlaceOrderOutcome;
+
+    /// <summary>The request's fields that are wrong or missing, all at once.</summary>
+    public sealed record Invalid(IReadOnlyList<FieldError> Errors) : PlaceOrderOutcome;
+
+    public sealed record Refused(NamedError Error) : PlaceOrderOutcome;
+
+    /// <summary>The cart is not what the shopper reviewed: nothing was charged, and this is the cart as it is now.</summary>
+    public sealed record CartChanged(CartView Cart) : PlaceOrderOutcome;
+}
+
 /// <summary>
 /// The request's own fields, each checked on its own. Whether an address and a payment method
 /// must be in the request depends on the shopper's session, so <see cref="PlaceOrder"/> decides that.
@@ -66,11 +84,10 @@ public sealed record CartChangedBody(string Error, string Message, IReadOnlyList
 /// </summary>
 public sealed class CartChanged(CartView cart) : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
 {
-    public const string Code = "CART_CHANGED";
-
     public CartView Cart { get; } = cart;
-    public string Message => $"Your cart changed since you reviewed it. The total is now ${Cart.Subtotal}. Please review it and pay again.";
-    public int StatusCode => StatusCodes.Status409Conflict;
+    public NamedError Error => Errors.CartChanged(Cart.Subtotal);
+    public string Message => Error.Message;
+    public int StatusCode => Error.Status;
     int? IStatusCodeHttpResult.StatusCode => StatusCode;
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
@@ -85,7 +102,7 @@ public sealed class CartChanged(CartView cart) : IResult, IStatusCodeHttpResult,
         httpContext.Response.StatusCode = StatusCode;
         httpContext.Response.Headers.ETag = CartETag.Of(Cart.Version);
         return httpContext.Response.WriteAsJsonAsync(
-            new CartChangedBody(Code, Message, Cart.Items, Cart.Subtotal, Cart.Currency, httpContext.TraceIdentifier),
+            new CartChangedBody(Error.Code, Message, Cart.Items, Cart.Subtotal, Cart.Currency, httpContext.TraceIdentifier),
             CheckoutJson.Default.CartChangedBody);
     }
 }

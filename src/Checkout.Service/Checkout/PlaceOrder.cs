@@ -7,7 +7,6 @@ using CheckoutService.Payments;
 using CheckoutService.RateLimits;
 using CheckoutService.Sessions;
 using CheckoutService.Storage;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Prometheus;
 
@@ -38,7 +37,7 @@ public sealed partial class PlaceOrder(
     private static readonly CheckoutRequestValidator Validator = new();
 
     /// <param name="ifMatch">The request's <c>If-Match</c>: the cart's ETag as the shopper reviewed it.</param>
-    public async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError, CartChanged>> RunAsync(
+    public async Task<PlaceOrderOutcome> RunAsync(
         CheckoutRequest request, string? sessionToken, HttpContext context, CancellationToken cancellationToken, string? ifMatch = null)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -48,42 +47,80 @@ public sealed partial class PlaceOrder(
         using var inFlight = metrics.CheckoutsInFlight.TrackInProgress();
         try
         {
-            var result = await PlaceAsync(request, sessionToken, ifMatch, context, cancellationToken);
-            if (result.Result is ApiError { StatusCode: >= 402 and not 404 and not 409 and not 422 } failed)
+            var outcome = await PlaceAsync(request, sessionToken, ifMatch, context, cancellationToken);
+            switch (outcome)
             {
-                span?.SetStatus(ActivityStatusCode.Error, failed.Code);
+                case PlaceOrderOutcome.Placed:
+                    span?.SetStatus(ActivityStatusCode.Ok);
+                    metrics.CheckoutCompleted.WithLabels(CheckoutMetrics.GuestV2, metrics.Region).Inc();
+                    metrics.CheckoutCompletionDuration.WithLabels(CheckoutMetrics.GuestV2).Observe(time.GetElapsedTime(started).TotalSeconds);
+                    break;
+                case PlaceOrderOutcome.Refused { Error: var error }:
+                    // The shopper's own refusals (not found, conflicts) are not errors of the service's.
+                    if (error.Status is >= 402 and not 404 and not 409 and not 422)
+                    {
+                        span?.SetStatus(ActivityStatusCode.Error, error.Code);
+                    }
+                    metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, error.Code).Inc();
+                    break;
+                case PlaceOrderOutcome.CartChanged:
+                    metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, ErrorCodes.CartChanged).Inc();
+                    break;
             }
-            else if (result.Result is Created<CheckoutResponse>)
-            {
-                span?.SetStatus(ActivityStatusCode.Ok);
-                metrics.CheckoutCompleted.WithLabels(CheckoutMetrics.GuestV2, metrics.Region).Inc();
-                metrics.CheckoutCompletionDuration.WithLabels(CheckoutMetrics.GuestV2).Observe(time.GetElapsedTime(started).TotalSeconds);
-            }
-            if (result.Result is ApiError error)
-            {
-                metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, error.Code).Inc();
-            }
-            else if (result.Result is CartChanged)
-            {
-                metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, CartChanged.Code).Inc();
-            }
-            return result;
+            return outcome;
         }
         catch (Exception e)
         {
             span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
-            metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, "INTERNAL_ERROR").Inc();
+            metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, ErrorCodes.InternalError).Inc();
             throw;
         }
     }
 
-    private async Task<Results<Created<CheckoutResponse>, ValidationFailed, ApiError, CartChanged>> PlaceAsync(
+    /// <summary>Resolve → Claim → Pay → Record. A claim held at the end without an order is let go.</summary>
+    private async Task<PlaceOrderOutcome> PlaceAsync(
+        CheckoutRequest request, string? sessionToken, string? ifMatch, HttpContext context, CancellationToken cancellationToken)
+    {
+        var resolved = await ResolveAsync(request, sessionToken, ifMatch, context, cancellationToken);
+        if (resolved.Value is not { } purchase)
+        {
+            return resolved.Answer!;
+        }
+        var hold = await ClaimAsync(purchase, cancellationToken);
+        try
+        {
+            var claimed = await ClaimedCartAsync(purchase, hold, cancellationToken);
+            if (claimed.Value is not { } cart)
+            {
+                return claimed.Answer!;
+            }
+            var paid = await PayAsync(purchase, cart, hold, context, cancellationToken);
+            if (paid.Value is not { } payment)
+            {
+                return paid.Answer!;
+            }
+            return await RecordAsync(purchase, cart, hold, payment, context);
+        }
+        finally
+        {
+            if (!hold.Placed)
+            {
+                await LetGoAsync(purchase, hold);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Resolve: the request checked, the session its token opens, the address and card from either,
+    /// the declines so far, and the reviewed total against the cart read ahead. Nothing is written.
+    /// </summary>
+    private async Task<Step<Purchase>> ResolveAsync(
         CheckoutRequest request, string? sessionToken, string? ifMatch, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = ValidationFailed.ErrorsOf(Validator.Validate(request)).ToList();
         if (errors.Any(e => e.Field == "cart_id"))
         {
-            return new ValidationFailed(errors);
+            return new PlaceOrderOutcome.Invalid(errors);
         }
         var cartId = request.CartId!;
         var readAhead = ReadAhead.Taken<CheckoutReads>(context) is { } started ? await started : null;
@@ -96,7 +133,7 @@ public sealed partial class PlaceOrder(
             session = readAhead is not null ? readAhead.Session : await sessions.OpenAsync(null, sessionToken, cancellationToken);
             if (session is null || session.Session.CartId != cartId)
             {
-                return ApiError.SessionExpired();
+                return new PlaceOrderOutcome.Refused(Errors.SessionExpired);
             }
         }
 
@@ -106,7 +143,7 @@ public sealed partial class PlaceOrder(
             : await declineLimits.ReadAsync(cartId, session?.Session.SessionId, context, cancellationToken);
         if (declineLimits.Refusal(declines) is { } refused)
         {
-            return refused;
+            return new PlaceOrderOutcome.Refused(refused);
         }
 
         var address = request.ShippingAddress ?? session?.Session.ShippingAddress;
@@ -117,19 +154,16 @@ public sealed partial class PlaceOrder(
         }
         if (errors.Count > 0)
         {
-            return new ValidationFailed(errors);
+            return new PlaceOrderOutcome.Invalid(errors);
         }
         // The card is asked for once the shopper's details are right, as the page's sections go.
         var paymentMethodId = string.IsNullOrEmpty(request.PaymentMethodId) ? session?.Session.PaymentMethodId : request.PaymentMethodId;
         if (paymentMethodId is null)
         {
-            return ValidationFailed.One("payment_method_id", FieldCodes.Required, "Payment method is required",
-                "A payment method id (pm_...) from the payment form");
+            return new PlaceOrderOutcome.Invalid([new FieldError("payment_method_id", FieldCodes.Required, "Payment method is required",
+                "A payment method id (pm_...) from the payment form")]);
         }
-        var shipping = address!.Normalized();
         var reviewed = ReviewedCart.Of(request, ifMatch);
-
-        var claim = new CheckoutClaim(Guid.NewGuid().ToString("N"), time.GetUtcNow() + ClaimLease);
         var seenCart = readAhead?.CartId == cartId ? readAhead.Cart : null;
         var seenOpen = (session is not null || reviewed is not null) && seenCart?.Entry?.Value is { } seen && seen.StatusAt(time.GetUtcNow()) == CartStatus.Open
             ? CartView.Of(seen, catalog, time.GetUtcNow())
@@ -139,16 +173,26 @@ public sealed partial class PlaceOrder(
         // change that landed since that read.
         if (reviewed is not null && seenOpen is not null && !reviewed.Matches(seenOpen))
         {
-            return new CartChanged(seenOpen);
+            return new PlaceOrderOutcome.CartChanged(seenOpen);
         }
-        // With the cart read ahead, the session starts paying for it in the same round trip as the
-        // claim. The session takes no claim but this one's, so if the claim loses, the session is only
-        // put back; if the claim found a newer cart than the one read, the session is told of it below.
-        var guessed = session is not null ? seenOpen : null;
-        var claiming = carts.ClaimForCheckoutAsync(cartId, claim.Id, claim.ExpiresAt, cancellationToken, seenCart,
+        return new Purchase(cartId, request.Email!, session, address!.Normalized(), paymentMethodId, reviewed, seenCart, seenOpen);
+    }
+
+    /// <summary>
+    /// Claim: the cart, in one atomic step (checked again against what was reviewed), and the
+    /// session's switch to paying in the same round trip when the cart was read ahead.
+    /// </summary>
+    private async Task<Hold> ClaimAsync(Purchase purchase, CancellationToken cancellationToken)
+    {
+        var claim = new CheckoutClaim(Guid.NewGuid().ToString("N"), time.GetUtcNow() + ClaimLease);
+        var reviewed = purchase.Reviewed;
+        // The session takes no claim but this one's, so if the claim loses, the session is only put
+        // back; if the claim found a newer cart than the one read, the session is told of it after.
+        var guessed = purchase.Session is not null ? purchase.SeenOpen : null;
+        var claiming = carts.ClaimForCheckoutAsync(purchase.CartId, claim.Id, claim.ExpiresAt, cancellationToken, purchase.SeenCart,
             reviewed is null ? null : cart => reviewed.Matches(CartView.Of(cart, catalog, time.GetUtcNow())));
         var beginning = guessed is { Items.Count: > 0 }
-            ? sessions.BeginPaymentAsync(session!, CartSnapshot.Of(guessed), shipping, paymentMethodId, claim, cancellationToken)
+            ? sessions.BeginPaymentAsync(purchase.Session!, CartSnapshot.Of(guessed), purchase.Shipping, purchase.PaymentMethodId, claim, cancellationToken)
             : null;
         try
         {
@@ -160,116 +204,165 @@ public sealed partial class PlaceOrder(
             await sessions.ResumeAsync(begun, CancellationToken.None);
             throw;
         }
-        var claimed = await claiming;
-        var paying = beginning is null ? null : await beginning;
+        return new Hold(claim, await claiming) { Paying = beginning is null ? null : await beginning };
+    }
 
-        var placed = false;
-        Task? countingDecline = null;
-        var claimHeld = claimed.Outcome == CartChangeOutcome.Applied;
+    /// <summary>
+    /// The claim's answer: the cart to pay for, held by this checkout with its session paying, or
+    /// why not (gone, changed since review, ordered, or another checkout paying).
+    /// </summary>
+    private async Task<Step<CartView>> ClaimedCartAsync(Purchase purchase, Hold hold, CancellationToken cancellationToken)
+    {
+        var cartId = purchase.CartId;
+        switch (hold.Claimed.Outcome)
+        {
+            case CartChangeOutcome.NotFound:
+                return new PlaceOrderOutcome.Refused(Errors.CartNotFound(cartId));
+            case CartChangeOutcome.VersionConflict:
+                return new PlaceOrderOutcome.CartChanged(CartView.Of(hold.Claimed.Cart!, catalog, time.GetUtcNow()));
+            case CartChangeOutcome.CheckedOut:
+                return new PlaceOrderOutcome.Refused(Errors.CartCheckedOut(cartId));
+            case CartChangeOutcome.CheckingOut:
+                // Another checkout is paying, or one paid and then lost the store before it could say so.
+                return new PlaceOrderOutcome.Refused((await carts.SettleAsync(hold.Claimed.Cart!, cancellationToken)).Status == CartStatus.CheckedOut
+                    ? Errors.CartCheckedOut(cartId)
+                    : Errors.CheckoutInProgress(cartId));
+        }
+        // The claim may have taken over from a checkout that placed its order: never pay for a cart twice.
+        if ((await carts.SettleAsync(hold.Claimed.Cart!, cancellationToken)).Status == CartStatus.CheckedOut)
+        {
+            return new PlaceOrderOutcome.Refused(Errors.CartCheckedOut(cartId));
+        }
+
+        var cart = CartView.Of(hold.Claimed.Cart!, catalog, time.GetUtcNow());
+        if (cart.Items.Count == 0)
+        {
+            return new PlaceOrderOutcome.Refused(Errors.CartEmpty(cartId));
+        }
+        if (hold.Paying is null || hold.Paying.Session.Cart.CartVersion != cart.Version)
+        {
+            // Paying holds the session, so it cannot be edited or expire under the payment; a shopper
+            // who came without one gets one that is paying already.
+            var snapshot = CartSnapshot.Of(cart);
+            hold.Paying = (purchase.Session is null ? null
+                    : await sessions.BeginPaymentAsync(hold.Paying ?? purchase.Session, snapshot, purchase.Shipping, purchase.PaymentMethodId, hold.Claim, cancellationToken))
+                ?? await sessions.StartPayingAsync(cartId, snapshot, purchase.Email, purchase.Shipping, purchase.PaymentMethodId, hold.Claim, cancellationToken);
+        }
+        return cart;
+    }
+
+    /// <summary>
+    /// Pay: journalled before the intent exists, charged under the checkout's own deadline. A decline
+    /// is counted against card testing; anything but a charge is the gateway's failure, safe to retry.
+    /// </summary>
+    private async Task<Step<Paid>> PayAsync(
+        Purchase purchase, CartView cart, Hold hold, HttpContext context, CancellationToken cancellationToken)
+    {
+        var sessionId = hold.Paying!.Session.SessionId;
+        // Once paying starts it runs to an answer even if the shopper's connection drops (so a retry
+        // finds a finished payment), but never past the deadline, which stays under the gateway's 60 s.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(settings.Value.CheckoutDeadlineMs), time);
+        // Written down before the intent exists, so a charge whose order never comes is found and voided.
+        var gatewayKey = GatewayKey(purchase.CartId, cart.Version, purchase.PaymentMethodId);
+        await journal.StartAsync(new JournalEntry(gatewayKey, purchase.CartId, cart.Subtotal.Cents, time.GetUtcNow()), cancellationToken);
+        PaymentResult payment;
         try
         {
-            switch (claimed.Outcome)
-            {
-                case CartChangeOutcome.NotFound:
-                    return ApiError.CartNotFound(cartId);
-                case CartChangeOutcome.VersionConflict:
-                    return new CartChanged(CartView.Of(claimed.Cart!, catalog, time.GetUtcNow()));
-                case CartChangeOutcome.CheckedOut:
-                    return ApiError.CartCheckedOut(cartId);
-                case CartChangeOutcome.CheckingOut:
-                    // Another checkout is paying, or one paid and then lost the store before it could say so.
-                    return (await carts.SettleAsync(claimed.Cart!, cancellationToken)).Status == CartStatus.CheckedOut
-                        ? ApiError.CartCheckedOut(cartId)
-                        : ApiError.CheckoutInProgress(cartId);
-            }
-            // The claim may have taken over from a checkout that placed its order: never pay for a cart twice.
-            if ((await carts.SettleAsync(claimed.Cart!, cancellationToken)).Status == CartStatus.CheckedOut)
-            {
-                return ApiError.CartCheckedOut(cartId);
-            }
-
-            var cart = CartView.Of(claimed.Cart!, catalog, time.GetUtcNow());
-            if (cart.Items.Count == 0)
-            {
-                return ApiError.Of(422, "CART_EMPTY", $"Cart {cartId} is empty");
-            }
-            var snapshot = CartSnapshot.Of(cart);
-            if (paying is null || paying.Session.Cart.CartVersion != cart.Version)
-            {
-                // Paying holds the session, so it cannot be edited or expire under the payment; a shopper
-                // who came without one gets one that is paying already.
-                paying = (session is null ? null : await sessions.BeginPaymentAsync(paying ?? session, snapshot, shipping, paymentMethodId, claim, cancellationToken))
-                    ?? await sessions.StartPayingAsync(cartId, snapshot, request.Email!, shipping, paymentMethodId, claim, cancellationToken);
-            }
-            // Once paying starts it runs to an answer even if the shopper's connection drops (so a retry
-            // finds a finished payment), but never past the deadline, which stays under the gateway's 60 s.
-            using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(settings.Value.CheckoutDeadlineMs), time);
-            // Written down before the intent exists, so a charge whose order never comes is found and voided.
-            var gatewayKey = GatewayKey(cartId, cart.Version, paymentMethodId);
-            await journal.StartAsync(new JournalEntry(gatewayKey, cartId, cart.Subtotal.Cents, time.GetUtcNow()), cancellationToken);
-            PaymentResult payment;
-            try
-            {
-                payment = await gateway.ChargeAsync(new PaymentRequest(
-                    cart.Subtotal, cart.Currency, paymentMethodId, cartId, paying.Session.SessionId, gatewayKey, context.TraceIdentifier), deadline.Token);
-            }
-            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
-            {
-                // The outcome is unknown; the shopper's retry uses the same gateway key, so it finds this payment.
-                payment = new PaymentResult.Unavailable("checkout deadline passed");
-            }
-            if (payment is PaymentResult.Declined)
-            {
-                // Counted alongside the claim's release below, so the decline costs the shopper no extra wait.
-                countingDecline = declineLimits.CountAsync(cartId, paying.Session.SessionId, context, CancellationToken.None);
-                return ApiError.Of(402, "PAYMENT_DECLINED", "Your card was declined. Please use a different payment method.");
-            }
-            if (payment is not PaymentResult.Succeeded paid)
-            {
-                return ApiError.Of(502, "PAYMENT_GATEWAY_UNAVAILABLE", "Payment processing service temporarily unavailable. Please retry.", retryAfterSeconds: 2);
-            }
-
-            var placedAt = time.GetUtcNow();
-            var confirmationToken = Ids.ConfirmationToken();
-            var order = new Order(
-                Ids.Order(), cartId, paying.Session.SessionId, request.Email!, Sha256.Hex(confirmationToken), OrderStatus.Paid,
-                cart.Subtotal, cart.Currency,
-                [.. cart.Items.Select(i => new OrderLine(i.Sku, i.Name, i.UnitPrice, i.Quantity, i.LineTotal))],
-                shipping, paymentMethodId, paid.IntentId, paid.ChargeId, DeliveryEstimate.For(placedAt), placedAt);
-            if (!await SaveOrVoidAsync(order, context.TraceIdentifier))
-            {
-                return ApiError.CartCheckedOut(cartId);
-            }
-            placed = true;
-            LogOrderPlaced(logger, order.OrderId, cartId, order.Email, order.Total.Amount);
-            AfterResponse(context, AfterOrderAsync(order, CartStore.AsWritten(claimed.Cart!), paying, gatewayKey));
-
-            return TypedResults.Created(
-                $"/api/v2/checkout/guest/orders/{order.OrderId}",
-                new CheckoutResponse(order.OrderId, confirmationToken, order.EstimatedDelivery, order.Total, order.Currency,
-                    CheckoutResponse.GuestV2, paying.Session.SessionId));
+            payment = await gateway.ChargeAsync(new PaymentRequest(
+                cart.Subtotal, cart.Currency, purchase.PaymentMethodId, purchase.CartId, sessionId, gatewayKey, context.TraceIdentifier), deadline.Token);
         }
-        finally
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            if (!placed)
-            {
-                // No order: the shopper may try again at once, with this card or another. The session
-                // first, so a checkout that wins the released claim finds it free.
-                if (paying is not null)
-                {
-                    await sessions.ResumeAsync(paying, CancellationToken.None);
-                }
-                if (claimHeld)
-                {
-                    await carts.ReleaseClaimAsync(cartId, claim.Id, CancellationToken.None, CartStore.AsWritten(claimed.Cart!));
-                }
-                if (countingDecline is not null)
-                {
-                    await countingDecline;
-                }
-            }
+            // The outcome is unknown; the shopper's retry uses the same gateway key, so it finds this payment.
+            payment = new PaymentResult.Unavailable("checkout deadline passed");
+        }
+        switch (payment)
+        {
+            case PaymentResult.Succeeded charged:
+                return new Paid(charged, gatewayKey);
+            case PaymentResult.Declined:
+                // Counted alongside the claim's release, so the decline costs the shopper no extra wait.
+                hold.CountingDecline = declineLimits.CountAsync(purchase.CartId, sessionId, context, CancellationToken.None);
+                return new PlaceOrderOutcome.Refused(Errors.PaymentDeclined);
+            // An intent that needs the shopper to authenticate (3-D Secure, issue 18 §3) is answered here, keeping its claim.
+            default:
+                return new PlaceOrderOutcome.Refused(Errors.PaymentGatewayUnavailable);
         }
     }
+
+    /// <summary>Record: the paid order saved (or its charge voided), then the journal, cart and session closed after the answer.</summary>
+    private async Task<PlaceOrderOutcome> RecordAsync(Purchase purchase, CartView cart, Hold hold, Paid paid, HttpContext context)
+    {
+        var paying = hold.Paying!;
+        var placedAt = time.GetUtcNow();
+        var confirmationToken = Ids.ConfirmationToken();
+        var order = new Order(
+            Ids.Order(), purchase.CartId, paying.Session.SessionId, purchase.Email, Sha256.Hex(confirmationToken), OrderStatus.Paid,
+            cart.Subtotal, cart.Currency,
+            [.. cart.Items.Select(i => new OrderLine(i.Sku, i.Name, i.UnitPrice, i.Quantity, i.LineTotal))],
+            purchase.Shipping, purchase.PaymentMethodId, paid.Charge.IntentId, paid.Charge.ChargeId, DeliveryEstimate.For(placedAt), placedAt);
+        if (!await SaveOrVoidAsync(order, context.TraceIdentifier))
+        {
+            return new PlaceOrderOutcome.Refused(Errors.CartCheckedOut(purchase.CartId));
+        }
+        hold.Placed = true;
+        LogOrderPlaced(logger, order.OrderId, purchase.CartId, order.Email, order.Total.Amount);
+        AfterResponse(context, AfterOrderAsync(order, CartStore.AsWritten(hold.Claimed.Cart!), paying, paid.GatewayKey));
+        return new PlaceOrderOutcome.Placed(new CheckoutResponse(order.OrderId, confirmationToken, order.EstimatedDelivery, order.Total, order.Currency,
+            CheckoutResponse.GuestV2, paying.Session.SessionId));
+    }
+
+    /// <summary>
+    /// No order: the shopper may try again at once, with this card or another. The session first,
+    /// so a checkout that wins the released claim finds it free.
+    /// </summary>
+    private async Task LetGoAsync(Purchase purchase, Hold hold)
+    {
+        if (hold.Paying is not null)
+        {
+            await sessions.ResumeAsync(hold.Paying, CancellationToken.None);
+        }
+        if (hold.Claimed.Outcome == CartChangeOutcome.Applied)
+        {
+            await carts.ReleaseClaimAsync(purchase.CartId, hold.Claim.Id, CancellationToken.None, CartStore.AsWritten(hold.Claimed.Cart!));
+        }
+        if (hold.CountingDecline is not null)
+        {
+            await hold.CountingDecline;
+        }
+    }
+
+    /// <summary>What one step of a purchase hands the next, or the answer that ends the purchase there.</summary>
+    private readonly record struct Step<T>(T? Value, PlaceOrderOutcome? Answer) where T : class
+    {
+        public static implicit operator Step<T>(T value) => new(value, null);
+
+        public static implicit operator Step<T>(PlaceOrderOutcome answer) => new(null, answer);
+    }
+
+    /// <summary>A purchase as resolved: whose, what to ship where, which card, what was reviewed, and the cart as read ahead.</summary>
+    private sealed record Purchase(
+        string CartId, string Email, StoredSession? Session, ShippingAddress Shipping, string PaymentMethodId,
+        ReviewedCart? Reviewed, Seen<Cart>? SeenCart, CartView? SeenOpen);
+
+    /// <summary>What the claim holds until the purchase ends: the cart's claim, the session paying, a decline being counted.</summary>
+    private sealed class Hold(CheckoutClaim claim, CartChange claimed)
+    {
+        public CheckoutClaim Claim { get; } = claim;
+
+        public CartChange Claimed { get; } = claimed;
+
+        public StoredSession? Paying { get; set; }
+
+        public Task? CountingDecline { get; set; }
+
+        /// <summary>Set once the order is saved: from then on the order table is the truth, and nothing is let go.</summary>
+        public bool Placed { get; set; }
+
+    }
+
+    /// <summary>A charge, and the gateway key its journal entry is filed under.</summary>
+    private sealed record Paid(PaymentResult.Succeeded Charge, string GatewayKey);
 
     /// <summary>
     /// Holds the response until <paramref name="work"/> is done, without making it wait in line: the

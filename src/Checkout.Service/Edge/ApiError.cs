@@ -29,35 +29,21 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
     /// </summary>
     private static readonly int[] DocumentedStatuses = [400, 404, 409, 413, 415, 429, 503];
 
-    private ApiError(int statusCode, string code, string message, int? retryAfterSeconds = null)
-    {
-        StatusCode = statusCode;
-        Code = code;
-        Message = message;
-        RetryAfterSeconds = retryAfterSeconds;
-    }
+    private ApiError(NamedError error) => Error = error;
 
-    public int StatusCode { get; }
+    public NamedError Error { get; }
+    public int StatusCode => Error.Status;
     int? IStatusCodeHttpResult.StatusCode => StatusCode;
-    public string Code { get; }
-    public string Message { get; }
-    public int? RetryAfterSeconds { get; }
+    public string Code => Error.Code;
+    public string Message => Error.Message;
+    public int? RetryAfterSeconds => Error.RetryAfterSeconds;
 
-    public static ApiError Of(int statusCode, string code, string message, int? retryAfterSeconds = null) =>
-        new(statusCode, code, message, retryAfterSeconds);
-
-    public static ApiError CartNotFound(string cartId) =>
-        new(StatusCodes.Status404NotFound, "CART_NOT_FOUND", $"Cart {cartId} does not exist or has expired");
-
-    public static ApiError CartCheckedOut(string cartId) =>
-        new(StatusCodes.Status409Conflict, "CART_CHECKED_OUT", $"Cart {cartId} has already been checked out");
-
-    public static ApiError CheckoutInProgress(string cartId) =>
-        new(StatusCodes.Status409Conflict, "CHECKOUT_IN_PROGRESS",
-            $"A checkout of cart {cartId} is already in progress. Please wait for it to finish.", retryAfterSeconds: 2);
-
-    public static ApiError SessionExpired() =>
-        new(StatusCodes.Status404NotFound, "SESSION_EXPIRED", "Guest session has expired. Please start a new checkout.");
+    /// <summary>The error as a response; the catalogue (<see cref="Errors"/>) names every one.</summary>
+    public static ApiError Of(NamedError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return new(error);
+    }
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
     {

@@ -22,7 +22,7 @@ internal sealed partial class ErrorHandling : IExceptionHandler
         {
             { InnerException: JsonException json } => FromJson(json),
             // The body could not be bound at all (empty, or not an object): not JSON we can read.
-            { StatusCode: StatusCodes.Status400BadRequest } => ApiError.Of(400, "INVALID_JSON", "Request body must be a JSON object"),
+            { StatusCode: StatusCodes.Status400BadRequest } => ApiError.Of(Errors.InvalidJson.Saying("Request body must be a JSON object")),
             _ => ForStatus(httpContext, bad.StatusCode),
         };
         await result.ExecuteAsync(httpContext);
@@ -44,18 +44,18 @@ internal sealed partial class ErrorHandling : IExceptionHandler
         {
             return ValidationFailed.One(field, FieldCodes.InvalidType, $"{field} has the wrong type", "See the API reference for the field's type");
         }
-        return ApiError.Of(400, "INVALID_JSON", "Request body is not valid JSON");
+        return ApiError.Of(Errors.InvalidJson);
     }
 
     /// <summary>The error for a status the framework chose itself (no route, wrong method, body too big or not JSON).</summary>
     public static ApiError ForStatus(HttpContext context, int status) => status switch
     {
-        400 => ApiError.Of(400, "BAD_REQUEST", "The request is not valid"),
-        404 => ApiError.Of(404, "NOT_FOUND", "No such resource"),
-        405 => ApiError.Of(405, "METHOD_NOT_ALLOWED", "Method not allowed on this resource"),
-        413 => ApiError.Of(413, "PAYLOAD_TOO_LARGE", $"Request body is larger than {BodyLimits.Describe(BodyLimits.Of(context))}"),
-        415 => ApiError.Of(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json"),
-        _ => ApiError.Of(status, "HTTP_" + status, "The request could not be served"),
+        400 => ApiError.Of(Errors.BadRequest),
+        404 => ApiError.Of(Errors.NotFound),
+        405 => ApiError.Of(Errors.MethodNotAllowed),
+        413 => ApiError.Of(Errors.PayloadTooLarge.Saying($"Request body is larger than {BodyLimits.Describe(BodyLimits.Of(context))}")),
+        415 => ApiError.Of(Errors.UnsupportedMediaType),
+        _ => ApiError.Of(new NamedError(status, "HTTP_" + status, "The request could not be served")),
     };
 
     /// <summary>The last resort: a 500 in the API's shape, its cause logged and never shown.</summary>
@@ -64,7 +64,7 @@ internal sealed partial class ErrorHandling : IExceptionHandler
         var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
         var logger = context.RequestServices.GetRequiredService<ILogger<ErrorHandling>>();
         LogUnexpected(logger, exception);
-        return ApiError.Of(500, "INTERNAL_ERROR", "Something went wrong on our side. Please try again.").ExecuteAsync(context);
+        return ApiError.Of(Errors.InternalError).ExecuteAsync(context);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception")]

@@ -9,6 +9,7 @@ public static class FieldCodes
     public const string InvalidFormat = "INVALID_FORMAT";
     public const string InvalidValue = "INVALID_VALUE";
     public const string InvalidType = "INVALID_TYPE";
+    public const string TooShort = "TOO_SHORT";
     public const string TooLong = "TOO_LONG";
     public const string OutOfRange = "OUT_OF_RANGE";
     public const string UnsupportedCountry = "UNSUPPORTED_COUNTRY";

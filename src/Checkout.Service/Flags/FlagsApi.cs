@@ -34,7 +34,7 @@ public static class FlagsApi
     {
         if (name != FlagState.GuestCheckoutV2)
         {
-            return ApiError.Of(404, "FLAG_NOT_FOUND", $"There is no flag {name[..Math.Min(name.Length, 64)]}");
+            return ApiError.Of(Errors.FlagNotFound.Saying($"There is no flag {name[..Math.Min(name.Length, 64)]}"));
         }
         return TypedResults.Ok(await flag.DecideAsync(context, features, metrics));
     }

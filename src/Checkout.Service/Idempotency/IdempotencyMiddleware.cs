@@ -42,7 +42,7 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
         }
         if (key.Count > 1 || key[0] is not { Length: > 0 and <= 255 } value || value.Any(char.IsControl))
         {
-            await ApiError.Of(400, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be one value of 1 to 255 printable characters").ExecuteAsync(context);
+            await ApiError.Of(Errors.InvalidIdempotencyKey).ExecuteAsync(context);
             return;
         }
 
@@ -142,13 +142,11 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
     {
         if (record.Fingerprint != fingerprint)
         {
-            return ApiError.Of(422, "IDEMPOTENCY_KEY_REUSED",
-                "This Idempotency-Key was already used with a different request body. Use a new key for a new request.").ExecuteAsync(context);
+            return ApiError.Of(Errors.IdempotencyKeyReused).ExecuteAsync(context);
         }
         if (!record.Completed)
         {
-            return ApiError.Of(409, "IDEMPOTENCY_KEY_IN_USE",
-                "A request with this Idempotency-Key is still being processed. Retry after it completes.", retryAfterSeconds: 1).ExecuteAsync(context);
+            return ApiError.Of(Errors.IdempotencyKeyInUse).ExecuteAsync(context);
         }
         context.Response.StatusCode = record.StatusCode;
         context.Response.ContentType = record.ContentType;

@@ -51,7 +51,7 @@ public static class OrdersApi
     {
         return await OpenAsync(orders, orderId, confirmationToken ?? BearerToken.From(authorization), cancellationToken) is { } order
             ? TypedResults.Ok(OrderView.Of(order))
-            : ApiError.Of(StatusCodes.Status404NotFound, "ORDER_NOT_FOUND", $"Order {Truncate(orderId)} does not exist or the confirmation token does not match");
+            : ApiError.Of(Errors.OrderNotFound.Saying($"Order {Truncate(orderId)} does not exist or the confirmation token does not match"));
     }
 
     /// <summary>The order the token opens, or null; unknown id and wrong token take the same time.</summary>

@@ -14,8 +14,6 @@ public sealed record DeclineCounts(DeclineCount? Cart, DeclineCount? Session, De
 /// </summary>
 public sealed class DeclineLimits(IDeclineCounters counters, IOptions<CheckoutSettings> options, CheckoutMetrics metrics)
 {
-    public const string Code = "TOO_MANY_DECLINES";
-
     private readonly DeclineRule _perCart = new(options.Value.DeclinesPerCart,
         TimeSpan.FromSeconds(options.Value.DeclineRefusalSeconds), TimeSpan.FromSeconds(options.Value.DeclineRefusalSeconds));
     private readonly DeclineRule _perClient = new(options.Value.DeclinesPerIpPerHour,
@@ -33,7 +31,7 @@ public sealed class DeclineLimits(IDeclineCounters counters, IOptions<CheckoutSe
     }
 
     /// <summary>The 429 for a checkout whose cart, session or client is over its limit (counted in the refusals metric), or null.</summary>
-    public ApiError? Refusal(DeclineCounts counts)
+    public NamedError? Refusal(DeclineCounts counts)
     {
         ArgumentNullException.ThrowIfNull(counts);
         var over = new (string Scope, DeclineCount? Count, DeclineRule Rule)[]
@@ -51,8 +49,7 @@ public sealed class DeclineLimits(IDeclineCounters counters, IOptions<CheckoutSe
             metrics.DeclineLimitRefusals.WithLabels(scope).Inc();
         }
         var wait = over.Max(c => c.Count!.Remaining);
-        return ApiError.Of(StatusCodes.Status429TooManyRequests, Code,
-            "Too many declined payments. Please wait before trying again, or contact your bank.", Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)));
+        return Errors.TooManyDeclines.RetryAfter(Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)));
     }
 
     /// <summary>Counts a decline on the cart, the session that paid and the client, together.</summary>

@@ -27,7 +27,7 @@ public static class RateLimitsRegistration
             options.OnRejected = (context, _) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)wait.TotalSeconds : 60;
-                return new ValueTask(ApiError.Of(429, "RATE_LIMITED", "Too many requests. Please wait a moment and try again.", retryAfter)
+                return new ValueTask(ApiError.Of(Errors.RateLimited.RetryAfter(retryAfter))
                     .ExecuteAsync(context.HttpContext));
             };
         });

@@ -62,11 +62,11 @@ public static class SessionsApi
         var now = time.GetUtcNow();
         if (await carts.GetAsync(request.CartId!, cancellationToken) is not { } cart)
         {
-            return ApiError.CartNotFound(request.CartId!);
+            return ApiError.Of(Errors.CartNotFound(request.CartId!));
         }
         if (cart.StatusAt(now) == CartStatus.CheckedOut)
         {
-            return ApiError.CartCheckedOut(cart.CartId);
+            return ApiError.Of(Errors.CartCheckedOut(cart.CartId));
         }
         var (session, token) = await sessions.StartAsync(cart.CartId, CartSnapshot.Of(CartView.Of(cart, catalog, now)), request.Email!, cancellationToken);
         var ttl = (int)sessions.Ttl.TotalSeconds;
@@ -79,7 +79,7 @@ public static class SessionsApi
         HttpContext context, GuestSessions sessions, TimeProvider time, CancellationToken cancellationToken)
     {
         var stored = await ReadAhead.TakeOr(context, OpenFromRequest);
-        return stored is null ? ApiError.SessionExpired() : TypedResults.Ok(SessionView.Of(await sessions.SettleAsync(stored, cancellationToken), time.GetUtcNow()));
+        return stored is null ? ApiError.Of(Errors.SessionExpired) : TypedResults.Ok(SessionView.Of(await sessions.SettleAsync(stored, cancellationToken), time.GetUtcNow()));
     }
 
     /// <summary>The session the request's id and bearer token open; started by the rate limiter alongside its count (<see cref="ReadAhead"/>).</summary>
@@ -124,16 +124,16 @@ public static class SessionsApi
     {
         if (await ReadAhead.TakeOr(context, OpenFromRequest) is not { } opened)
         {
-            return ApiError.SessionExpired();
+            return ApiError.Of(Errors.SessionExpired);
         }
         // The status is checked inside the optimistic write, so a checkout that starts paying meanwhile wins.
         var changed = await save(opened);
         return changed?.Session.Status switch
         {
-            null => ApiError.SessionExpired(),
+            null => ApiError.Of(Errors.SessionExpired),
             SessionStatus.Active => TypedResults.Ok(SessionView.Of(changed, time.GetUtcNow())),
-            SessionStatus.PaymentPending => ApiError.CheckoutInProgress(changed.Session.CartId),
-            _ => ApiError.CartCheckedOut(changed.Session.CartId),
+            SessionStatus.PaymentPending => ApiError.Of(Errors.CheckoutInProgress(changed.Session.CartId)),
+            _ => ApiError.Of(Errors.CartCheckedOut(changed.Session.CartId)),
         };
     }
 

@@ -121,8 +121,7 @@ internal sealed partial class StoreFailures(ILogger<StoreFailures> logger) : IEx
     {
         ApiError? error = exception switch
         {
-            StoreContentionException => ApiError.Of(409, "CONCURRENT_UPDATE",
-                "This was changed in another tab at the same moment. Please try again.", retryAfterSeconds: 1),
+            StoreContentionException => ApiError.Of(Errors.ConcurrentUpdate),
             StoreFullException => Unavailable(exception, retryAfterSeconds: 5),
             _ when RedisConnection.IsOutage(exception) => Unavailable(exception, retryAfterSeconds: 2),
             _ => null,
@@ -138,7 +137,7 @@ internal sealed partial class StoreFailures(ILogger<StoreFailures> logger) : IEx
     private ApiError Unavailable(Exception exception, int retryAfterSeconds)
     {
         LogStoreUnavailable(logger, exception.GetType().Name, exception.Message);
-        return ApiError.Of(503, "SERVICE_UNAVAILABLE", "Checkout is briefly unavailable. Please try again in a moment.", retryAfterSeconds);
+        return ApiError.Of(Errors.ServiceUnavailable.RetryAfter(retryAfterSeconds));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shared store unavailable: {Failure}: {Detail}")]

@@ -61,7 +61,7 @@ public static partial class WebhooksApi
         }
         if (StripeEvent.Parse(payload) is not { } stripeEvent)
         {
-            return ApiError.Of(400, "INVALID_EVENT", "The payload is signed but is not a Stripe event");
+            return ApiError.Of(Errors.InvalidEvent);
         }
         if (!await events.TryRecordAsync(stripeEvent, payload, time.GetUtcNow(), cancellationToken))
         {
@@ -93,7 +93,7 @@ public static partial class WebhooksApi
     }
 
     private static ApiError InvalidSignature() =>
-        ApiError.Of(400, "INVALID_SIGNATURE", "The Stripe-Signature header does not verify this payload");
+        ApiError.Of(Errors.InvalidSignature);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook event {EventId} is recorded; applying it failed ({Failure}) and is retried in the background")]
     private static partial void LogApplyDeferred(ILogger logger, string eventId, string failure);
