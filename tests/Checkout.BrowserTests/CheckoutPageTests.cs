@@ -318,7 +318,10 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
     /// <summary>Both tabs paid at once: one reaches the confirmation, the other stays.</summary>
     private static async Task<(IPage Paid, IPage Other)> FirstAtConfirmationAsync(IPage first, IPage second)
     {
-        var winner = await Task.WhenAny(first.WaitForURLAsync(ConfirmationUrl()), second.WaitForURLAsync(ConfirmationUrl()));
+        // Reached once the confirmation's document commits; the tests then wait for its elements. Waiting for
+        // the load event as well timed out once under load with the page fully drawn and a beacon still pending.
+        var reached = new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit };
+        var winner = await Task.WhenAny(first.WaitForURLAsync(ConfirmationUrl(), reached), second.WaitForURLAsync(ConfirmationUrl(), reached));
         await winner;
         return ConfirmationUrl().IsMatch(first.Url) ? (first, second) : (second, first);
     }
