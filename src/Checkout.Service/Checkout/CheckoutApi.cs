@@ -49,8 +49,24 @@ public static class CheckoutApi
             PlaceOrderOutcome.Invalid { Errors: var errors } => new ValidationFailed(errors),
             PlaceOrderOutcome.CartChanged { Cart: var cart } => new CartChanged(cart),
             PlaceOrderOutcome.Refused { Error: var error } => ApiError.Of(error),
+            PlaceOrderOutcome.Declined declined => ApiError.Of(declined.Error) with { DeclineCode = declined.DeclineCode },
+            PlaceOrderOutcome.AuthenticationRequired challenge => AuthenticationRequired(challenge, context),
             var other => throw new UnreachableException($"No answer for {other.GetType().Name}"),
         };
+
+    /// <summary>
+    /// 402 with the 3-D Secure step. Not the key's final answer: the same request with the same
+    /// <c>Idempotency-Key</c>, sent after the challenge, completes the purchase (or fails it).
+    /// </summary>
+    private static ApiError AuthenticationRequired(PlaceOrderOutcome.AuthenticationRequired challenge, HttpContext context)
+    {
+        IdempotencyMiddleware.KeepKeyOpen(context);
+        return ApiError.Of(Errors.AuthenticationRequired) with
+        {
+            NextAction = new NextActionBody("redirect_to_url", challenge.RedirectUrl),
+            ClientSecret = challenge.ClientSecret,
+        };
+    }
 
     /// <summary>
     /// The session and the cart a checkout will change, read while the rate limit is counted (<see cref="ReadAhead"/>),

@@ -37,6 +37,19 @@ public abstract record PlaceOrderOutcome
 
     public sealed record Refused(NamedError Error) : PlaceOrderOutcome;
 
+    /// <summary>The card was refused; <paramref name="DeclineCode"/> is Stripe's reason, which <see cref="Error"/> words for the shopper.</summary>
+    public sealed record Declined(string DeclineCode) : PlaceOrderOutcome
+    {
+        public NamedError Error => Errors.Declined(DeclineCode);
+    }
+
+    /// <summary>
+    /// The shopper's bank must confirm the payment (3-D Secure). The cart stays held by this purchase:
+    /// the shopper completes the challenge at <paramref name="RedirectUrl"/> (or with Stripe.js's
+    /// <c>handleNextAction</c> and <paramref name="ClientSecret"/>), then sends the same checkout again.
+    /// </summary>
+    public sealed record AuthenticationRequired(string PaymentIntentId, string ClientSecret, string RedirectUrl) : PlaceOrderOutcome;
+
     /// <summary>The cart is not what the shopper reviewed: nothing was charged, and this is the cart as it is now.</summary>
     public sealed record CartChanged(CartView Cart) : PlaceOrderOutcome;
 }

@@ -66,6 +66,10 @@ public sealed partial class PlaceOrder(
                 case PlaceOrderOutcome.CartChanged:
                     metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, ErrorCodes.CartChanged).Inc();
                     break;
+                case PlaceOrderOutcome.Declined { DeclineCode: var code }:
+                    span?.SetStatus(ActivityStatusCode.Error, "declined: " + code);
+                    metrics.CheckoutErrors.WithLabels(CheckoutMetrics.GuestV2, ErrorCodes.PaymentDeclined).Inc();
+                    break;
             }
             return outcome;
         }
@@ -280,10 +284,10 @@ public sealed partial class PlaceOrder(
         {
             case PaymentResult.Succeeded charged:
                 return new Paid(charged, gatewayKey);
-            case PaymentResult.Declined:
+            case PaymentResult.Declined declined:
                 // Counted alongside the claim's release, so the decline costs the shopper no extra wait.
                 hold.CountingDecline = declineLimits.CountAsync(purchase.CartId, sessionId, context, CancellationToken.None);
-                return new PlaceOrderOutcome.Refused(Errors.PaymentDeclined);
+                return new PlaceOrderOutcome.Declined(declined.Code);
             // An intent that needs the shopper to authenticate (3-D Secure, issue 18 §3) is answered here, keeping its claim.
             default:
                 return new PlaceOrderOutcome.Refused(Errors.PaymentGatewayUnavailable);

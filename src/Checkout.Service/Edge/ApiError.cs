@@ -5,12 +5,29 @@ using FluentValidation.Results;
 
 namespace CheckoutService.Edge;
 
-/// <summary>The API's error body: <c>{"error","message","request_id"}</c>.</summary>
+/// <summary>
+/// The API's error body: <c>{"error","message","request_id"}</c>. A 402 adds what the client acts on:
+/// a decline's <c>decline_code</c>, or the 3-D Secure step's <c>next_action</c> and <c>client_secret</c>.
+/// </summary>
 public sealed record ErrorBody(
     string Error,
     string Message,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? RetryAfterSeconds,
-    string RequestId);
+    string RequestId)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DeclineCode { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public NextActionBody? NextAction { get; init; }
+
+    /// <summary>The payment intent's client secret, for Stripe.js's <c>handleNextAction</c>; redacted from every log as <c>cs_***</c>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ClientSecret { get; init; }
+}
+
+/// <summary>Stripe's <c>next_action</c>: where the shopper goes to authenticate (<c>type</c> is <c>redirect_to_url</c>).</summary>
+public sealed record NextActionBody(string Type, string Url);
 
 /// <summary>The API's validation body: every failing field at once.</summary>
 public sealed record ValidationBody(IReadOnlyList<FieldError> Errors, string RequestId);
@@ -21,7 +38,7 @@ public sealed record FieldError(string Field, string Code, string Message, strin
 /// The one place error responses are built. The request id is filled in when the result runs,
 /// so handlers can return an error without carrying the HttpContext around.
 /// </summary>
-public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
+public sealed record ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
 {
     /// <summary>
     /// The statuses any endpoint's error may have, described in the OpenAPI document with this body;
@@ -37,6 +54,14 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
     public string Code => Error.Code;
     public string Message => Error.Message;
     public int? RetryAfterSeconds => Error.RetryAfterSeconds;
+
+    /// <summary>Stripe's reason for a decline, so a client can word it (402 <c>PAYMENT_DECLINED</c>).</summary>
+    public string? DeclineCode { get; init; }
+
+    /// <summary>The 3-D Secure step (402 <c>AUTHENTICATION_REQUIRED</c>).</summary>
+    public NextActionBody? NextAction { get; init; }
+
+    public string? ClientSecret { get; init; }
 
     /// <summary>The error as a response; the catalogue (<see cref="Errors"/>) names every one.</summary>
     public static ApiError Of(NamedError error)
@@ -62,7 +87,12 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
         {
             httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        var body = new ErrorBody(Code, Message, RetryAfterSeconds, httpContext.TraceIdentifier);
+        var body = new ErrorBody(Code, Message, RetryAfterSeconds, httpContext.TraceIdentifier)
+        {
+            DeclineCode = DeclineCode,
+            NextAction = NextAction,
+            ClientSecret = ClientSecret,
+        };
         return httpContext.Response.WriteAsJsonAsync(body, EdgeJson.Default.ErrorBody);
     }
 }

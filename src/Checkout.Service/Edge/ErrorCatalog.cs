@@ -38,6 +38,8 @@ public static class ErrorCodes
     public const string SessionExpired = "SESSION_EXPIRED";
     public const string PaymentDeclined = "PAYMENT_DECLINED";
     public const string PaymentGatewayUnavailable = "PAYMENT_GATEWAY_UNAVAILABLE";
+    public const string AuthenticationRequired = "AUTHENTICATION_REQUIRED";
+    public const string AuthenticationFailed = "AUTHENTICATION_FAILED";
     public const string OrderNotFound = "ORDER_NOT_FOUND";
     public const string AccountExists = "ACCOUNT_EXISTS";
     public const string InvalidCode = "INVALID_CODE";
@@ -74,6 +76,10 @@ public static class Errors
     public static readonly NamedError CartVersionConflict = new(409, ErrorCodes.CartVersionConflict, "The cart changed since you read it. Reload it and try again.");
     public static readonly NamedError SessionExpired = new(404, ErrorCodes.SessionExpired, "Guest session has expired. Please start a new checkout.");
     public static readonly NamedError PaymentDeclined = new(402, ErrorCodes.PaymentDeclined, "Your card was declined. Please use a different payment method.");
+    public static readonly NamedError AuthenticationRequired = new(402, ErrorCodes.AuthenticationRequired,
+        "Your bank asks you to confirm this payment. Complete the check, then send the same request again.");
+    public static readonly NamedError AuthenticationFailed = new(402, ErrorCodes.AuthenticationFailed,
+        "Your bank could not confirm this payment, and nothing was charged. Please try again or use a different card.");
     public static readonly NamedError PaymentGatewayUnavailable = new(502, ErrorCodes.PaymentGatewayUnavailable,
         "Payment processing service temporarily unavailable. Please retry.", RetryAfterSeconds: 2);
     public static readonly NamedError OrderNotFound = new(404, ErrorCodes.OrderNotFound, "No order matches this id and confirmation token");
@@ -85,6 +91,16 @@ public static class Errors
     public static readonly NamedError InvalidEvent = new(400, ErrorCodes.InvalidEvent, "The payload is signed but is not a Stripe event");
     public static readonly NamedError InvalidSignature = new(400, ErrorCodes.InvalidSignature, "The Stripe-Signature header does not verify this payload");
     public static readonly NamedError FlagNotFound = new(404, ErrorCodes.FlagNotFound, "There is no such flag");
+
+    /// <summary>A decline in the shopper's words, by Stripe's decline code; the generic one for a code not listed.</summary>
+    public static NamedError Declined(string? declineCode) => declineCode switch
+    {
+        "insufficient_funds" => PaymentDeclined.Saying("Your card has insufficient funds. Please use a different card."),
+        "expired_card" => PaymentDeclined.Saying("Your card has expired. Please check the expiry date or use a different card."),
+        "incorrect_cvc" => PaymentDeclined.Saying("Your card's security code is incorrect. Please check it and try again."),
+        "processing_error" => PaymentDeclined.Saying("An error occurred while processing your card. Please try again."),
+        _ => PaymentDeclined,
+    };
 
     // The cart's errors name the cart, so the message is made for each.
     public static NamedError CartNotFound(string cartId) => new(404, ErrorCodes.CartNotFound, $"Cart {cartId} does not exist or has expired");

@@ -64,7 +64,7 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
         try
         {
             await next(context);
-            kept = claim.ReachedEndpoint && IsFinal(context.Response.StatusCode);
+            kept = claim.ReachedEndpoint && IsFinal(context.Response.StatusCode) && !context.Items.ContainsKey(KeptOpen);
             if (kept)
             {
                 var completed = running with
@@ -135,6 +135,18 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
 
     /// <summary>The key's scope: the path as routing matches it, so <c>/Checkout/Guest/</c> is <c>/checkout/guest</c>.</summary>
     private static string Scope(PathString path) => (path.Value ?? "").TrimEnd('/').ToLowerInvariant();
+
+    private static readonly object KeptOpen = new();
+
+    /// <summary>
+    /// The endpoint's answer is a step, not an outcome (402 <c>AUTHENTICATION_REQUIRED</c>): the key is
+    /// given back, so the same request with it, sent after that step, runs again and finishes.
+    /// </summary>
+    public static void KeepKeyOpen(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Items[KeptOpen] = true;
+    }
 
     private static bool IsFinal(int statusCode) => statusCode < 500 && statusCode is not (409 or 429);
 
