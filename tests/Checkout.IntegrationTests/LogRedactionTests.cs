@@ -37,8 +37,13 @@ public sealed class LogRedactionTests : IAsyncDisposable
         var placed = await shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId, "pm_stripe_4f9c_flaky"), token);
         var secondCart = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
         var declined = await shopper.CheckoutAsync(ShopperClient.CheckoutBody(secondCart, "pm_x_declined", "shopper.test@example.com"));
+        // A 3-D Secure payment: its 402 carries the intent's client secret, which no log may.
+        var thirdCart = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 2));
+        var challenged = await shopper.CheckoutAsync(ShopperClient.CheckoutBody(thirdCart, "pm_card_authenticationRequired"));
         Assert.Equal(HttpStatusCode.Created, placed.Status);
         Assert.Equal(HttpStatusCode.PaymentRequired, declined.Status);
+        Assert.Equal("AUTHENTICATION_REQUIRED", challenged.Error);
+        Assert.Contains("_secret_", (string)challenged.Body!["client_secret"]!, StringComparison.Ordinal);
 
         var records = _app.Services.GetFakeLogCollector().GetSnapshot();
         var lines = records.Select(r => $"{r.Message} {string.Join(" ", r.StructuredState?.Select(kv => $"{kv.Key}={kv.Value}") ?? [])} {r.Exception}").ToList();

@@ -68,6 +68,13 @@ public sealed class StartupTests(RedisServers redis)
         Assert.All((string[])["201", "402", "404", "409", "422", "502"], status => Assert.True(checkout.ContainsKey(status), status));
         var schemas = document["components"]!["schemas"]!.AsObject();
         Assert.True(schemas.ContainsKey("ErrorBody") && schemas.ContainsKey("ValidationBody"));
+        // A 402's body says what the client acts on: a decline's code, or the 3-D Secure step and the secret that opens it.
+        var errorBody = schemas["ErrorBody"]!["properties"]!.AsObject();
+        Assert.All((string[])["decline_code", "next_action", "client_secret"], field => Assert.True(errorBody.ContainsKey(field), field));
+        var description = (string?)paths["/api/v2/checkout/guest"]!["post"]!["description"];
+        Assert.Contains("AUTHENTICATION_REQUIRED", description, StringComparison.Ordinal);
+        Assert.Contains("same Idempotency-Key", description, StringComparison.Ordinal);
+        Assert.Contains("payment_intent.succeeded webhook", description, StringComparison.Ordinal);
     }
 
     [Theory]

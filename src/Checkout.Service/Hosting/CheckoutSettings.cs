@@ -55,10 +55,14 @@ public sealed class CheckoutSettings
     [Range(1_000, 59_000, ErrorMessage = "CHECKOUT_DEADLINE_MS must be between 1000 and 59000 (under the gateway's 60 s read timeout).")]
     public int CheckoutDeadlineMs { get; set; } = 45_000;
 
-    /// <summary>Where the shopper's browser returns after a 3-D Secure step; sent with every confirm.</summary>
+    /// <summary>
+    /// The checkout page's public address, where the shopper's browser returns after a 3-D Secure
+    /// step (<c>?cart_id=</c> is added). Unset: the page on the origin the checkout request came to,
+    /// which suits the embedded simulator; a deployment names its public page.
+    /// </summary>
     [ConfigurationKeyName("PAYMENT_RETURN_URL")]
     [Url(ErrorMessage = "PAYMENT_RETURN_URL must be an absolute http(s) URL.")]
-    public string PaymentReturnUrl { get; set; } = "https://www.vantage.com/checkout/confirm";
+    public string? PaymentReturnUrl { get; set; }
 
     /// <summary>Unset: sessions, carts, idempotency records and rate-limit counters live in process (one replica only).</summary>
     [ConfigurationKeyName("REDIS_URL")]

@@ -37,6 +37,11 @@ internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderSt
         }
     }
 
+    public async Task<bool> ReplaceConfirmationTokenAsync(string orderId, string expectedHash, string newHash, CancellationToken cancellationToken) =>
+        await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE orders SET confirmation_token_hash = @newHash WHERE order_id = @orderId AND confirmation_token_hash = @expectedHash",
+            new { orderId, expectedHash, newHash }, transaction, cancellationToken: cancellationToken)), cancellationToken) == 1;
+
     public Task<Order?> GetAsync(string orderId, CancellationToken cancellationToken) =>
         QuerySingleAsync("order_id = @key", orderId, cancellationToken);
 

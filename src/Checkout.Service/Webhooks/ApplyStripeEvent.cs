@@ -1,3 +1,4 @@
+using CheckoutService.Checkout;
 using CheckoutService.Edge;
 using CheckoutService.Orders;
 
@@ -19,7 +20,7 @@ public enum EventOutcome
 /// Routes a verified event by type to the order it is about. Each change carries the event's id,
 /// so an event applies once however often it is delivered, by however many replicas.
 /// </summary>
-public sealed class ApplyStripeEvent(IOrderStore orders, TimeProvider time)
+public sealed class ApplyStripeEvent(IOrderStore orders, AwaitingAuthentication awaiting, TimeProvider time)
 {
     private static readonly HashSet<string> Handled = new(StringComparer.Ordinal)
     {
@@ -39,7 +40,11 @@ public sealed class ApplyStripeEvent(IOrderStore orders, TimeProvider time)
         {
             if (await FindOrderAsync(stripeEvent, cancellationToken) is not { } order)
             {
-                return EventOutcome.WaitingForOrder;
+                if (attempt > 0 || !await SettledAwaitingAsync(stripeEvent, cancellationToken))
+                {
+                    return EventOutcome.WaitingForOrder;
+                }
+                continue; // the purchase it was about is settled now: an order, or none for good
             }
             var current = new OrderState(order.Status, order.AmountRefunded.Cents);
             if (Next(current, stripeEvent, order.Total.Cents) is not { } next)
@@ -60,6 +65,19 @@ public sealed class ApplyStripeEvent(IOrderStore orders, TimeProvider time)
     }
 
     private const int MaxAttempts = 8;
+
+    /// <summary>
+    /// An intent's outcome for a purchase that waited for 3-D Secure: the shopper may have closed the
+    /// tab, so the event settles it (the gateway, asked again, decides). True when there was one to settle.
+    /// </summary>
+    private async Task<bool> SettledAwaitingAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+    {
+        if (stripeEvent.Type is not ("payment_intent.succeeded" or "payment_intent.payment_failed") || stripeEvent.PaymentIntentId is not { Length: > 0 } intentId)
+        {
+            return false;
+        }
+        return await awaiting.SettleByIntentAsync(intentId, cancellationToken);
+    }
 
     /// <summary>
     /// What the order becomes, or null when the event changes nothing. Status only moves forward
