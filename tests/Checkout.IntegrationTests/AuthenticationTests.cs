@@ -149,6 +149,24 @@ public abstract class AuthenticationContract : DatabaseContract
         Assert.Equal("checked_out", (string?)(await shopper.SendAsync(HttpMethod.Get, $"/api/v2/carts/{cartId}", null)).Body!["status"]);
     }
 
+    [Fact]
+    public async Task ChallengeFailed_TheSignedWebhookOpensTheCart_WithoutTheShopper()
+    {
+        App.Settings["STRIPE_WEBHOOK_SECRET"] = WebhookContract.NewSecret;
+        using var shopper = App.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-CHARGER-65W", 1));
+        var challenged = await CheckoutAsync(shopper, ShopperClient.CheckoutBody(cartId, ThreeDSecureCard), Guid.NewGuid().ToString());
+        await AnswerAsync(challenged, "fail");
+
+        Assert.True(await Eventually.TrueAsync(async () =>
+            (string?)(await shopper.SendAsync(HttpMethod.Get, $"/api/v2/carts/{cartId}", null)).Body!["status"] == "open", TimeSpan.FromSeconds(20)));
+        // The event matched no order and never will: it is settled, not left waiting for one.
+        var events = App.Services.GetRequiredService<CheckoutService.Webhooks.WebhookEventStore>();
+        Assert.True(await Eventually.TrueAsync(async () =>
+            (await events.DueAsync(TimeProvider.System.GetUtcNow().AddDays(1), 100, CancellationToken.None)).Count == 0, TimeSpan.FromSeconds(20)));
+        Assert.Equal(0, App.Gateway.Ledger(cartId).Charges);
+    }
+
     private static Task<Reply> CheckoutAsync(ShopperClient shopper, JsonObject body, string key) =>
         shopper.CheckoutAsync(body.DeepClone(), configure: request => request.Headers.Add("Idempotency-Key", key));
 

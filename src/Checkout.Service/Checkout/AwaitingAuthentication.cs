@@ -67,15 +67,11 @@ public sealed partial class AwaitingAuthentication(
     public async Task<AwaitingPurchase?> LatestForCartAsync(string cartId, CancellationToken cancellationToken) =>
         await journal.AwaitedForCartAsync(cartId, cancellationToken) is [var latest, ..] ? latest : null;
 
-    /// <summary>Stripe says the intent moved: the purchase waiting on it, if any, is settled now. False when none waits.</summary>
-    public async Task<bool> SettleByIntentAsync(string intentId, CancellationToken cancellationToken)
-    {
-        if (await journal.AwaitedByIntentAsync(intentId, cancellationToken) is not { Outcome: null } awaiting)
-        {
-            return false;
-        }
-        return await SettleAsync(awaiting, cancellationToken) is not (Standing.Waiting or Standing.Unknown);
-    }
+    /// <summary>Stripe says the intent moved: the purchase waiting on it, if any, is settled now. Null when none waits.</summary>
+    public async Task<Standing?> SettleByIntentAsync(string intentId, CancellationToken cancellationToken) =>
+        await journal.AwaitedByIntentAsync(intentId, cancellationToken) is { Outcome: null } awaiting
+            ? await SettleAsync(awaiting, cancellationToken)
+            : null;
 
     /// <summary>One pass over the purchases still waiting: the sweep's, for the shopper who never came back.</summary>
     public async Task SettleWaitingAsync(int limit, CancellationToken cancellationToken)

@@ -40,11 +40,15 @@ public sealed class ApplyStripeEvent(IOrderStore orders, AwaitingAuthentication 
         {
             if (await FindOrderAsync(stripeEvent, cancellationToken) is not { } order)
             {
-                if (attempt > 0 || !await SettledAwaitingAsync(stripeEvent, cancellationToken))
+                switch (attempt == 0 ? await SettleAwaitingAsync(stripeEvent, cancellationToken) : null)
                 {
-                    return EventOutcome.WaitingForOrder;
+                    case AwaitingAuthentication.Standing.Ordered:
+                        continue; // placed from the journal just now: the event applies to it
+                    case AwaitingAuthentication.Standing.GivenBack:
+                        return EventOutcome.Ignored; // no order will ever come of this intent
+                    default:
+                        return EventOutcome.WaitingForOrder;
                 }
-                continue; // the purchase it was about is settled now: an order, or none for good
             }
             var current = new OrderState(order.Status, order.AmountRefunded.Cents);
             if (Next(current, stripeEvent, order.Total.Cents) is not { } next)
@@ -68,16 +72,12 @@ public sealed class ApplyStripeEvent(IOrderStore orders, AwaitingAuthentication 
 
     /// <summary>
     /// An intent's outcome for a purchase that waited for 3-D Secure: the shopper may have closed the
-    /// tab, so the event settles it (the gateway, asked again, decides). True when there was one to settle.
+    /// tab, so the event settles it (the gateway, asked again, decides). Null when none waited on it.
     /// </summary>
-    private async Task<bool> SettledAwaitingAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
-    {
-        if (stripeEvent.Type is not ("payment_intent.succeeded" or "payment_intent.payment_failed") || stripeEvent.PaymentIntentId is not { Length: > 0 } intentId)
-        {
-            return false;
-        }
-        return await awaiting.SettleByIntentAsync(intentId, cancellationToken);
-    }
+    private async Task<AwaitingAuthentication.Standing?> SettleAwaitingAsync(StripeEvent stripeEvent, CancellationToken cancellationToken) =>
+        stripeEvent.Type is "payment_intent.succeeded" or "payment_intent.payment_failed" && stripeEvent.PaymentIntentId is { Length: > 0 } intentId
+            ? await awaiting.SettleByIntentAsync(intentId, cancellationToken)
+            : null;
 
     /// <summary>
     /// What the order becomes, or null when the event changes nothing. Status only moves forward
