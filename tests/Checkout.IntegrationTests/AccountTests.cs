@@ -37,16 +37,11 @@ public abstract class AccountContract : DatabaseContract
         return [.. mine.Body!.AsArray().Select(o => (string)o!["order_id"]!)];
     }
 
-    /// <summary>The code the account's <c>account.email_verification</c> event carried to the mailer.</summary>
-    private string CodeOf(string accountId) =>
-        (string)JsonNode.Parse(Assert.Single(App.Services.GetRequiredService<CheckoutService.Storage.Outbox>()
-            .ReadAsync(AccountStore.EmailVerificationTopic, accountId, CancellationToken.None).GetAwaiter().GetResult()))!["code"]!;
-
     private static Task<Reply> VerifyWithAsync(ShopperClient shopper, string accountId, string code) =>
         shopper.SendAsync(HttpMethod.Post, $"/api/v2/accounts/{accountId}/verify-email", new JsonObject { ["code"] = code });
 
     private async Task VerifyAsync(ShopperClient shopper, string accountId) =>
-        Assert.Equal(HttpStatusCode.OK, (await VerifyWithAsync(shopper, accountId, CodeOf(accountId))).Status);
+        Assert.Equal(HttpStatusCode.OK, (await VerifyWithAsync(shopper, accountId, await EmailProofs.CodeAsync(App, accountId))).Status);
 
     [Fact]
     public async Task AnOrderBecomesAnAccount_AndEarlierGuestOrdersJoinOnlyOnceTheEmailIsProven()
@@ -63,8 +58,7 @@ public abstract class AccountContract : DatabaseContract
         Assert.Equal("B***@EXAMPLE.COM", (string?)created.Body["email"]);
         Assert.Equal([orderId], await MyOrdersAsync(shopper, email));
 
-        var proof = Assert.Single(await App.Services.GetRequiredService<CheckoutService.Storage.Outbox>().ReadAsync(AccountStore.EmailVerificationTopic, accountId, CancellationToken.None));
-        var code = (string)JsonNode.Parse(proof)!["code"]!;
+        var code = await EmailProofs.CodeAsync(App, accountId);
         var wrong = await shopper.SendAsync(HttpMethod.Post, $"/api/v2/accounts/{accountId}/verify-email", new JsonObject { ["code"] = code == "000000" ? "000001" : "000000" });
         var right = await shopper.SendAsync(HttpMethod.Post, $"/api/v2/accounts/{accountId}/verify-email", new JsonObject { ["code"] = code });
         var again = await shopper.SendAsync(HttpMethod.Post, $"/api/v2/accounts/{accountId}/verify-email", new JsonObject { ["code"] = code });
@@ -121,12 +115,12 @@ public abstract class AccountContract : DatabaseContract
         var ownerAccount = (string)claimed.Body!["account_id"]!;
 
         // The squatter's code was mailed to the owner, but it opens only the squatter's account.
-        Assert.Equal("INVALID_CODE", (await VerifyWithAsync(owner, ownerAccount, CodeOf(squatterAccount))).Error);
+        Assert.Equal("INVALID_CODE", (await VerifyWithAsync(owner, ownerAccount, await EmailProofs.CodeAsync(App, squatterAccount))).Error);
         await VerifyAsync(owner, ownerAccount);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await squatter.SendAsync(HttpMethod.Get, "/api/v2/accounts/me/orders", null, squatterToken)).Status);
         Assert.Equal("INVALID_CREDENTIALS", (await SignInAsync(squatter, email, "the squatter's own secret")).Error);
-        Assert.Equal("INVALID_CODE", (await VerifyWithAsync(squatter, squatterAccount, CodeOf(squatterAccount))).Error);
+        Assert.Equal("INVALID_CODE", (await VerifyWithAsync(squatter, squatterAccount, await EmailProofs.CodeAsync(App, squatterAccount))).Error);
         Assert.Equal(new[] { ownersEarlier, squatted, ownersOrder }.Order(), (await MyOrdersAsync(owner, email)).Order());
     }
 

@@ -12,6 +12,7 @@ public sealed class StartupTests(RedisServers redis)
     {
         await using var app = new CheckoutApp { Environment = "Production" };
         app.Settings["PAYMENT_GATEWAY_URL"] = "embedded";
+        app.Settings["EMAIL_EVENT_KEY"] = Convert.ToBase64String(new byte[32]);
         using var shopper = app.Shopper();
 
         var health = await shopper.SendAsync(HttpMethod.Get, "/healthz", null);
@@ -83,6 +84,7 @@ public sealed class StartupTests(RedisServers redis)
     [InlineData("PAYMENT_GATEWAY_URL", "ftp://gateway.internal", "PAYMENT_GATEWAY_URL")]
     [InlineData("DATABASE_URL", "mysql:nonsense=;;", "DATABASE_URL")]
     [InlineData("ASPNETCORE_ENVIRONMENT", "Production", "PAYMENT_GATEWAY_URL")] // the simulator never takes money in Production by accident
+    [InlineData("EMAIL_EVENT_KEY", "not-32-bytes", "EMAIL_EVENT_KEY")]
     public async Task ABadSetting_StopsStartUp_WithOneLineNamingTheVariable_AndNoStackTrace(string variable, string value, string named)
     {
         var start = new ProcessStartInfo("dotnet", Path.Combine(AppContext.BaseDirectory, "Checkout.Service.dll"))

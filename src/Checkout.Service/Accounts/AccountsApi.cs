@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using CheckoutService.Edge;
 using CheckoutService.Orders;
 using CheckoutService.RateLimits;
+using CheckoutService.Storage;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
@@ -25,9 +26,16 @@ public static class AccountsApi
     /// <summary>Verified against when there is no account, so a sign-in for an unknown email takes as long as a wrong password.</summary>
     private static readonly string DecoyHash = CreateAccountFromOrder.Hasher.HashPassword(null!, "decoy password that matches nothing");
 
-    public static IServiceCollection AddAccounts(this IServiceCollection services) =>
-        services.AddApiJson(AccountsJson.Default).AddSingleton<AccountStore>().AddSingleton<CreateAccountFromOrder>().AddSingleton<SignInThrottle>()
-            .AddSingleton<PendingAccountSweep>().AddHostedService(sp => sp.GetRequiredService<PendingAccountSweep>());
+    public static IServiceCollection AddAccounts(this IServiceCollection services)
+    {
+        services.AddOptions<CheckoutSettings>()
+            .Validate(s => SealedCode.IsValidKey(s.EmailEventKey), "EMAIL_EVENT_KEY must be 32 bytes in base64 (openssl rand -base64 32).")
+            .Validate<IHostEnvironment>((s, environment) => environment.IsDevelopment() || !string.IsNullOrEmpty(s.EmailEventKey),
+                "EMAIL_EVENT_KEY is not set: outside Development the verification codes in account.email_verification events are sealed with it, "
+                + "and the mailer opens them with the same key.");
+        return services.AddApiJson(AccountsJson.Default).AddSingleton<AccountStore>().AddSingleton<CreateAccountFromOrder>().AddSingleton<SignInThrottle>()
+            .AddSingleton<SealedCode>().AddSingleton(new SecretTopic(AccountStore.EmailVerificationTopic)).AddSingleton<PendingAccountSweep>().AddHostedService(sp => sp.GetRequiredService<PendingAccountSweep>());
+    }
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
     {

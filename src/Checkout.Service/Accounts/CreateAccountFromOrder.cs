@@ -28,7 +28,7 @@ public abstract record CreateAccountOutcome
 /// sent in the <c>account.email_verification</c> event. The API and the confirmation page both
 /// call this, so they accept and refuse the same passwords.
 /// </summary>
-public sealed class CreateAccountFromOrder(IOrderStore orders, AccountStore accounts, TimeProvider time)
+public sealed class CreateAccountFromOrder(IOrderStore orders, AccountStore accounts, SealedCode sealedCode, TimeProvider time)
 {
     public static readonly TimeSpan CodeLifetime = TimeSpan.FromMinutes(15);
 
@@ -56,7 +56,8 @@ public sealed class CreateAccountFromOrder(IOrderStore orders, AccountStore acco
         var account = new Account("acct_" + RandomNumberGenerator.GetHexString(16, lowercase: true), order.Email, "", null, now);
         account = account with { PasswordHash = Hasher.HashPassword(account, request.Password!) };
         var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
-        var proof = new EmailVerificationEvent("evt_" + RandomNumberGenerator.GetHexString(16, lowercase: true), account.AccountId, account.Email, code, now + CodeLifetime);
+        var proof = new EmailVerificationEvent("evt_" + RandomNumberGenerator.GetHexString(16, lowercase: true), account.AccountId, account.Email,
+            sealedCode.Seal(code, account.AccountId), now + CodeLifetime);
         if (await accounts.TryCreateAsync(account, order.OrderId, Sha256.Hex(code), now + CodeLifetime, proof, cancellationToken) == CreateOutcome.Taken)
         {
             return new CreateAccountOutcome.Refused(Errors.AccountExists);

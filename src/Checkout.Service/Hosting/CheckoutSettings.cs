@@ -129,6 +129,14 @@ public sealed class CheckoutSettings
     [ConfigurationKeyName("STRIPE_WEBHOOK_SECRET")]
     public string? StripeWebhookSecret { get; set; }
 
+    /// <summary>
+    /// The AES-256 key (base64, 32 bytes) that seals the verification code in the
+    /// <c>account.email_verification</c> event, so the outbox and Kafka hold only ciphertext; the
+    /// mailer holds the same key. Required outside Development, where a random one is made per process.
+    /// </summary>
+    [ConfigurationKeyName("EMAIL_EVENT_KEY")]
+    public string? EmailEventKey { get; set; }
+
     /// <summary>Kafka brokers (<c>host:port</c>, comma-separated); without them events stay in the outbox.</summary>
     [ConfigurationKeyName("KAFKA_BOOTSTRAP_SERVERS")]
     public string? KafkaBootstrapServers { get; set; }
