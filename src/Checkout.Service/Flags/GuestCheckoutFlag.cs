@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using CheckoutService.Edge;
 using CheckoutService.Observability;
 using Microsoft.Extensions.Options;
@@ -15,8 +16,16 @@ public sealed record FlagDecision(bool Enabled, int Bucket, string Reason);
 /// their first visit, so each stays in one arm. When the flag's store cannot be read the answer is
 /// off, as the log's fallback says.
 /// </summary>
-public sealed partial class GuestCheckoutFlag(IFlagStore store, IOptions<CheckoutSettings> settings, ILogger<GuestCheckoutFlag> logger)
+public sealed partial class GuestCheckoutFlag(
+    IFlagStore store, IOptions<CheckoutSettings> settings, IDataProtectionProvider dataProtection, ILogger<GuestCheckoutFlag> logger)
 {
+    /// <summary>
+    /// The visitor cookie carries its id signed and encrypted with the replicas' shared Data Protection
+    /// key ring: a client cannot choose its own id, and so cannot choose its bucket. One it did not get
+    /// from us, or altered, is ignored, and the visitor is given a new one.
+    /// </summary>
+    private readonly IDataProtector _visitorIds = dataProtection.CreateProtector("checkout.visitor-id.v1");
+
     public const string VisitorCookie = "vantage_visitor";
 
     private volatile FlagState? _current;
@@ -75,10 +84,10 @@ public sealed partial class GuestCheckoutFlag(IFlagStore store, IOptions<Checkou
 
     private Visitor VisitorOf(HttpContext context)
     {
-        if (context.Request.Cookies[VisitorCookie] is not { Length: 32 } id || !id.All(char.IsAsciiHexDigitLower))
+        if (VisitorIdOf(context.Request.Cookies[VisitorCookie]) is not { } id)
         {
             id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-            context.Response.Cookies.Append(VisitorCookie, id, new CookieOptions
+            context.Response.Cookies.Append(VisitorCookie, _visitorIds.Protect(id), new CookieOptions
             {
                 HttpOnly = true,
                 Secure = context.Request.IsHttps,
@@ -93,6 +102,23 @@ public sealed partial class GuestCheckoutFlag(IFlagStore store, IOptions<Checkou
                 ? fromEdge
                 : settings.Value.Region;
         return new Visitor(id, Visitor.BucketOf(id, FlagState.GuestCheckoutV2), region);
+    }
+
+    /// <summary>The id a cookie we signed carries; null for no cookie, or one we did not sign.</summary>
+    private string? VisitorIdOf(string? cookie)
+    {
+        if (cookie is not { Length: > 0 and <= 512 })
+        {
+            return null;
+        }
+        try
+        {
+            return _visitorIds.Unprotect(cookie) is { Length: 32 } id && id.All(char.IsAsciiHexDigitLower) ? id : null;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return null;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Flag {Flag} now enabled={Enabled} percent={Percent} (version {Version})")]

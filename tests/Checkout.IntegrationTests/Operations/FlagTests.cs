@@ -63,6 +63,80 @@ public sealed class FlagTests(PostgresServer postgres) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task AVisitorIdTheClientWrites_IsIgnored_SoNoClientChoosesItsBucket()
+    {
+        using var started = App().CreateClient();
+        // Cookies only as the test writes them: no cookie jar adding the one the service gave.
+#pragma warning disable CA5399 // a test client of a local host; no revocation to check
+        using var visitor = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = started.BaseAddress };
+#pragma warning restore CA5399
+        const string chosen = "0123456789abcdef0123456789abcdef";
+
+        async Task<(int Bucket, string? Issued)> ReadWithAsync(string cookie)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v2/flags/guest_checkout_v2");
+            request.Headers.Add("Cookie", $"vantage_visitor={cookie}");
+            using var response = await visitor.SendAsync(request, TestContext.Current.CancellationToken);
+            var issued = response.Headers.TryGetValues("Set-Cookie", out var cookies)
+                ? cookies.Select(c => c.Split(';')[0]).FirstOrDefault(c => c.StartsWith("vantage_visitor=", StringComparison.Ordinal))?["vantage_visitor=".Length..]
+                : null;
+            return ((int)JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["bucket"]!, issued);
+        }
+
+        var (_, first) = await ReadWithAsync(chosen);
+        var (_, second) = await ReadWithAsync(chosen);
+        Assert.NotNull(first);
+        Assert.NotNull(second);
+        Assert.NotEqual(chosen, first);
+        Assert.NotEqual(first, second); // each time a new visitor: the chosen id never counts
+        Assert.NotNull((await ReadWithAsync(first[..^2] + (first[^2..] == "AA" ? "BB" : "AA"))).Issued); // altered: ignored too
+
+        var (bucket, reissued) = await ReadWithAsync(first);
+        Assert.Null(reissued); // one we signed is kept, and keeps its bucket
+        Assert.Equal(bucket, (await ReadWithAsync(first)).Bucket);
+    }
+
+    [Fact]
+    public async Task AKill_HoldsOnEveryPathToThePage_AndAForgedPassIsNoPass()
+    {
+        var app = App(new() { ["LEGACY_CHECKOUT_URL"] = "https://www.vantage.com/checkout" });
+        using var shopper = app.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+        var otherCart = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+        using var underWay = Browser(app);
+        using var shown = await underWay.GetAsync($"/checkout/guest?cart_id={cartId}", TestContext.Current.CancellationToken);
+        var pass = shown.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Single(c => c.StartsWith("guest_v2_checkout=", StringComparison.Ordinal));
+        using var output = new StringWriter();
+        Assert.Equal(0, await FlagsCommand.RunAsync(app.Services, ["flags", "kill", "--by", "test-operator"], output, TestContext.Current.CancellationToken));
+        Assert.True(await Eventually.TrueAsync(async () => !(bool)(await ReadFlagAsync(Browser(app)))["enabled"]!, TimeSpan.FromSeconds(5)));
+
+        foreach (var (path, cookie) in new (string, string?)[]
+        {
+            ($"/checkout/guest?cart_id={cartId}", null),
+            ($"/checkout/guest/?cart_id={cartId}", null),
+            ($"/Checkout/Guest/.?cart_id={cartId}", null),
+            ($"/checkout/guest?cart_id={cartId}", "guest_v2_checkout=x"),
+            ($"/checkout/guest?cart_id={cartId}", "guest_v2_checkout=1"),
+            ($"/checkout/guest?cart_id={otherCart}", pass), // a pass names its cart
+        })
+        {
+            using var newcomer = Browser(app);
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (cookie is not null)
+            {
+                request.Headers.Add("Cookie", cookie);
+            }
+            using var response = await newcomer.SendAsync(request, TestContext.Current.CancellationToken);
+            Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"{path} with {cookie ?? "no cookie"}: {(int)response.StatusCode}");
+            Assert.StartsWith("https://www.vantage.com/checkout?cart_id=", response.Headers.Location!.ToString(), StringComparison.Ordinal);
+        }
+        // The checkout under way finishes: its pass still opens its own cart's page.
+        using var again = new HttpRequestMessage(HttpMethod.Get, $"/checkout/guest?cart_id={cartId}");
+        again.Headers.Add("Cookie", pass);
+        Assert.Equal(HttpStatusCode.OK, (await Browser(app).SendAsync(again, TestContext.Current.CancellationToken)).StatusCode);
+    }
+
+    [Fact]
     public async Task Targeting_IsTheRegionAndTheBucket_AndTheRegionHeaderCountsOnlyFromATrustedProxy()
     {
         var app = App(new()
