@@ -22,6 +22,48 @@ public sealed class EdgeProtectionTests : IAsyncDisposable
     private static Action<HttpRequestMessage> From(string ip) => r => r.Headers.Add("X-Forwarded-For", ip);
 
     [Fact]
+    public async Task TheConfirmationPage_IsALookUp_LimitedPerAddressAsTheApisIs()
+    {
+        using var shopper = _app.Shopper();
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i <= CheckoutService.Orders.OrdersApi.LookupsPerMinute; i++)
+        {
+            using var guess = await PageAsync(shopper, $"/checkout/guest/confirmation?order_id=ord_guess{i}&confirmation_token=cnf_guess{i}", From("203.0.113.77"));
+            statuses.Add(guess.StatusCode);
+        }
+
+        Assert.All(statuses.SkipLast(1), s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+        using var elsewhere = await PageAsync(shopper, "/checkout/guest/confirmation?order_id=ord_x&confirmation_token=cnf_x", From("203.0.113.78"));
+        Assert.Equal(HttpStatusCode.OK, elsewhere.StatusCode);
+    }
+
+    private static async Task<HttpResponseMessage> PageAsync(ShopperClient shopper, string path, Action<HttpRequestMessage> configure)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        configure(request);
+        return await shopper.Http.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task EveryCookie_IsSecure_WhenTheRequestCameOverHttps_ThroughATrustedProxy()
+    {
+        using var shopper = _app.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+
+        using var page = await PageAsync(shopper, $"/checkout/guest?cart_id={cartId}", r =>
+        {
+            r.Headers.Add("X-Forwarded-Proto", "https");
+            r.Headers.Add("X-Forwarded-For", "203.0.113.79");
+        });
+
+        var cookies = page.Headers.GetValues("Set-Cookie").ToList();
+        Assert.Contains(cookies, c => c.StartsWith(".AspNetCore.Antiforgery.", StringComparison.Ordinal));
+        Assert.Contains(cookies, c => c.StartsWith("guest_v2_checkout=", StringComparison.Ordinal));
+        Assert.All(cookies, c => Assert.Contains("; secure", c, StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public async Task Checkout_TenPerMinutePerIp_ThenRateLimitedWithHeaders()
     {
         using var shopper = _app.Shopper();

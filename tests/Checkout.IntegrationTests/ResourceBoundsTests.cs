@@ -118,6 +118,30 @@ public sealed class ResourceBoundsTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task SessionWrites_CountOnceHoweverTheIdIsSpelled_AndJunkWithoutTheTokenSpendsNothingOfTheOwners()
+    {
+        await using var app = LimitedApp("RATE_LIMIT_SESSION_WRITES_PER_MINUTE", "5");
+        using var shopper = app.Shopper();
+        var (sessionId, token) = await shopper.StartSessionAsync(await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1)));
+        var uuid = sessionId["guest:sess:".Length..];
+
+        // 30 junk writes from one address: no token, a token for another session, every spelling.
+        for (var i = 0; i < 30; i++)
+        {
+            await shopper.SavePaymentMethodAsync(i % 2 == 0 ? uuid.ToUpperInvariant() : sessionId, "pm_junk", i % 3 == 0 ? null : "gst_forged", From("198.51.100.66"));
+        }
+        var statuses = new List<HttpStatusCode>();
+        // Every spelling the API accepts for the session.
+        foreach (var spelling in (string[])[sessionId, uuid, uuid.ToUpperInvariant(), "guest:sess:" + uuid.ToUpperInvariant(), uuid, sessionId])
+        {
+            statuses.Add((await shopper.SavePaymentMethodAsync(spelling, "pm_stripe_owner", token, From("203.0.113.7"))).Status);
+        }
+
+        Assert.All(statuses.Take(5), s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[5]); // five writes of one session, however spelled
+    }
+
+    [Fact]
     public async Task CartFlood_StopsAtTheStoreCap_With503RetryAfter_AndExpiredEntriesMakeRoomFirst()
     {
         await using var app = new CheckoutApp { Clock = _clock };

@@ -40,6 +40,8 @@ public static class EdgeProtections
                 }
             }
         });
+        // The antiforgery cookie is Secure whenever the request is HTTPS, directly or by a trusted proxy's X-Forwarded-Proto.
+        services.AddAntiforgery(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
         services.AddCors();
         services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<CheckoutSettings>>((options, settings) =>
             options.AddPolicy(CorsPolicy, policy => policy

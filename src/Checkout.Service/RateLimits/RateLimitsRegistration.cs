@@ -43,10 +43,10 @@ public static class RateLimitsRegistration
         endpoint.WithMetadata(new RateLimitPolicy(name, perMinute, TimeSpan.FromMinutes(1), PostsOnly: true));
 
     /// <summary>
-    /// Limits an endpoint to <paramref name="perMinute"/> requests per minute for each value of a
-    /// route parameter (one session's writes), whichever client sends them.
+    /// Limits an endpoint to <paramref name="perMinute"/> requests per minute for each partition
+    /// <paramref name="partitionOf"/> names for a request (one session's writes), whichever client sends them.
     /// </summary>
-    public static TBuilder PerRouteValuePerMinute<TBuilder>(this TBuilder endpoint, string name, int perMinute, string routeValue)
+    public static TBuilder PerPartitionPerMinute<TBuilder>(this TBuilder endpoint, string name, int perMinute, Func<HttpContext, string> partitionOf)
         where TBuilder : IEndpointConventionBuilder =>
-        endpoint.WithMetadata(new RateLimitPolicy(name, perMinute, TimeSpan.FromMinutes(1), routeValue));
+        endpoint.WithMetadata(new RateLimitPolicy(name, perMinute, TimeSpan.FromMinutes(1), partitionOf));
 }

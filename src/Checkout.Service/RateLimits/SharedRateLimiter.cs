@@ -6,10 +6,17 @@ namespace CheckoutService.RateLimits;
 
 /// <summary>
 /// An endpoint's limit: <paramref name="Limit"/> requests per <paramref name="Window"/>, counted per
-/// client IP, or per value of the route parameter <paramref name="RouteValue"/> when one is named.
+/// client IP, or per what <paramref name="PartitionOf"/> names (one session's writes, say).
 /// With <paramref name="PostsOnly"/>, reading a page is free and only submitting its forms counts.
 /// </summary>
-public sealed record RateLimitPolicy(string Name, int Limit, TimeSpan Window, string? RouteValue = null, bool PostsOnly = false);
+public sealed record RateLimitPolicy(string Name, int Limit, TimeSpan Window, Func<HttpContext, string>? PartitionOf = null, bool PostsOnly = false);
+
+/// <summary>A page's own per-client limit on every request, as a Razor component declares it (<c>@attribute</c>).</summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class PerClientLimitAttribute(string name, int perMinute) : Attribute
+{
+    public RateLimitPolicy Policy { get; } = new(name, perMinute, TimeSpan.FromMinutes(1));
+}
 
 /// <summary>
 /// The global limiter for ASP.NET Core's rate-limiting middleware: per client IP, fixed windows
@@ -38,9 +45,7 @@ internal sealed class SharedRateLimiter(IRateLimitCounters counters, TimeProvide
         var now = time.GetUtcNow();
         var windowIndex = now.ToUnixTimeMilliseconds() / (long)policy.Window.TotalMilliseconds;
         var resetAt = DateTimeOffset.FromUnixTimeMilliseconds((windowIndex + 1) * (long)policy.Window.TotalMilliseconds);
-        var partition = policy.RouteValue is { } name
-            ? Truncate(resource.GetRouteValue(name) as string ?? "")
-            : ClientKey(resource.Connection.RemoteIpAddress);
+        var partition = policy.PartitionOf is { } partitionOf ? Truncate(partitionOf(resource)) : ClientKey(resource.Connection.RemoteIpAddress);
         resource.GetEndpoint()?.Metadata.GetMetadata<ReadAhead>()?.Start(resource);
         var count = await counters.HitAsync($"{policy.Name}:{partition}:{windowIndex}", policy.Window, cancellationToken);
 
@@ -55,12 +60,17 @@ internal sealed class SharedRateLimiter(IRateLimitCounters counters, TimeProvide
         return count <= policy.Limit ? Allowed : new Lease(false, TimeSpan.FromSeconds(Math.Max(1, resetSeconds)));
     }
 
-    private static RateLimitPolicy? Policy(HttpContext context) =>
-        context.GetEndpoint()?.Metadata.GetMetadata<RateLimitPolicy>() is { } policy && (!policy.PostsOnly || HttpMethods.IsPost(context.Request.Method))
-            ? policy
-            : null;
+    /// <summary>The endpoint's limit for this request: its convention's, else one its page declares (<see cref="PerClientLimitAttribute"/>).</summary>
+    private static RateLimitPolicy? Policy(HttpContext context)
+    {
+        var metadata = context.GetEndpoint()?.Metadata;
+        return Applies(metadata?.GetMetadata<RateLimitPolicy>(), context) ?? Applies(metadata?.GetMetadata<PerClientLimitAttribute>()?.Policy, context);
+    }
 
-    /// <summary>A route value is the client's text: it names a counter, so it is kept short.</summary>
+    private static RateLimitPolicy? Applies(RateLimitPolicy? policy, HttpContext context) =>
+        policy is not null && (!policy.PostsOnly || HttpMethods.IsPost(context.Request.Method)) ? policy : null;
+
+    /// <summary>A partition may hold the client's text: it names a counter, so it is kept short.</summary>
     private static string Truncate(string value) => value.Length <= 64 ? value : value[..64];
 
     /// <summary>IPv6 clients are counted per /64, the block one subscriber usually has.</summary>

@@ -42,11 +42,25 @@ public static class SessionsApi
         sessions.MapPost("", StartSession).PerClientPerMinute("session-start", settings.SessionStartRateLimitPerMinute);
         sessions.MapGet("/{sessionId}", GetSession).PerClientPerMinute("session-read", settings.SessionReadRateLimitPerMinute)
             .WithMetadata(new ReadAhead(OpenFromRequest));
-        var writes = sessions.MapGroup("/{sessionId}").PerRouteValuePerMinute("session-write", settings.SessionWriteRateLimitPerMinute, "sessionId")
+        var writes = sessions.MapGroup("/{sessionId}").PerPartitionPerMinute("session-write", settings.SessionWriteRateLimitPerMinute, WritesPartition)
             .WithMetadata(new ReadAhead(OpenFromRequest));
         writes.MapPut("/shipping-address", SaveShippingAddress);
         writes.MapPut("/payment-method", SavePaymentMethod);
         return app;
+    }
+
+    /// <summary>
+    /// One session's writes count once however its id is spelled (letter case, <c>guest:sess:</c> or
+    /// not), and only for a holder of a token that names it, each token apart: a request without the
+    /// session's token is counted against its own address, and never spends the owner's quota.
+    /// </summary>
+    internal static string WritesPartition(HttpContext context)
+    {
+        var sessionId = SessionTokens.NormalizeSessionId(context.GetRouteValue("sessionId") as string);
+        var token = BearerToken.From(context.Request.Headers.Authorization);
+        return sessionId is not null && token is not null && SessionTokens.SessionIdOf(token) == sessionId
+            ? $"{sessionId}:{Sha256.Hex(token)[..16]}"
+            : "ip:" + SharedRateLimiter.ClientKey(context.Connection.RemoteIpAddress);
     }
 
     public static async Task<Results<Created<SessionCreated>, ValidationFailed, ApiError>> StartSession(
