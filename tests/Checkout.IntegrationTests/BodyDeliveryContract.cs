@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using CheckoutService.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Stripe;
 
 namespace CheckoutService.IntegrationTests;
@@ -18,7 +20,7 @@ public abstract class BodyDeliveryContract : IAsyncLifetime
     private const string Password = "correct horse battery staple";
     private static readonly BodyDelivery[] Deliveries = Enum.GetValues<BodyDelivery>();
 
-    private readonly CheckoutApp _app = new();
+    private CheckoutApp _app = null!;
     private readonly ConcurrentBag<string> _wrong = [];
     private readonly ConcurrentDictionary<(string Endpoint, BodyDelivery Delivery), int> _counts = new();
     private int _sent;
@@ -30,8 +32,20 @@ public abstract class BodyDeliveryContract : IAsyncLifetime
     {
     }
 
+    /// <summary>The host the funnels run against; a subclass may build it otherwise (its logging, say).</summary>
+    protected virtual CheckoutApp NewApp() => new();
+
+    /// <summary>Every bearer secret and password the funnels used or were given: what no log line may hold.</summary>
+    protected ConcurrentBag<string> Secrets { get; } = [Password];
+
+    /// <summary>Runs after every funnel got its answer, on the same host.</summary>
+    protected virtual void AfterFunnels(CheckoutApp app)
+    {
+    }
+
     public ValueTask InitializeAsync()
     {
+        _app = NewApp();
         _app.Settings["STRIPE_WEBHOOK_SECRET"] = WebhookSecret;
         // Clients arrive from many addresses through the trusted proxy, so the per-IP limits (10 a minute on accounts) stay out of the way.
         _app.Settings["TRUSTED_PROXIES"] = "127.0.0.1/32";
@@ -73,6 +87,7 @@ public abstract class BodyDeliveryContract : IAsyncLifetime
         Assert.True(_wrong.IsEmpty, $"{_wrong.Count} wrong answers, among them:\n" + string.Join("\n", _wrong.Take(20)));
         Assert.Equal(Funnels, _counts.Where(c => c.Key.Endpoint == "checkout").Sum(c => c.Value));
         Assert.All(_counts.GroupBy(c => c.Key.Endpoint), endpoint => Assert.Equal(Deliveries.Length, endpoint.Count()));
+        AfterFunnels(_app);
     }
 
     /// <summary>One shopper: a cart, a session with both sections, a payment; for every fourth, an account, a beacon, a webhook and a broken body too.</summary>
@@ -129,11 +144,16 @@ public abstract class BodyDeliveryContract : IAsyncLifetime
         {
             return connection!;
         }
+        Secrets.Add(token);
         await Send("session-address", "PUT", $"/api/v2/checkout/guest/session/{sessionId}/shipping-address",
             Json(new() { ["shipping_address"] = ShopperClient.Springfield.DeepClone() }), 200, token);
         await Send("session-payment", "PUT", $"/api/v2/checkout/guest/session/{sessionId}/payment-method", """{"payment_method_id":"pm_card_visa"}""", 200, token);
         var paid = await Send("checkout", "POST", "/api/v2/checkout/guest", Json(new() { ["cart_id"] = cartId, ["email"] = email }), 201, token,
             funnel % 2 == 0 ? [("Idempotency-Key", Guid.NewGuid().ToString())] : []);
+        if ((string?)paid?.Json?["confirmation_token"] is { } confirmationToken)
+        {
+            Secrets.Add(confirmationToken);
+        }
         if (funnel % 4 != 0 || paid?.Json is not { } order)
         {
             return connection!;
@@ -147,7 +167,11 @@ public abstract class BodyDeliveryContract : IAsyncLifetime
         {
             await Send("account-verify", "POST", $"/api/v2/accounts/{accountId}/verify-email", """{"code":"not-the-code"}""", 422);
         }
-        await Send("account-sign-in", "POST", "/api/v2/accounts/sessions", Json(new() { ["email"] = email, ["password"] = Password }), 200);
+        var signedIn = await Send("account-sign-in", "POST", "/api/v2/accounts/sessions", Json(new() { ["email"] = email, ["password"] = Password }), 200);
+        if ((string?)signedIn?.Json?["access_token"] is { } accessToken)
+        {
+            Secrets.Add(accessToken);
+        }
         await Send("analytics", "POST", "/api/v2/analytics/events", Json(new() { ["name"] = "checkout_viewed", ["cart_id"] = cartId, ["flow"] = "guest" }), 202,
             contentType: "text/plain;charset=UTF-8");
         var stripeEvent = Json(new()
@@ -176,4 +200,39 @@ public sealed class RedisBodyDeliveryTests(RedisServers redis) : BodyDeliveryCon
     protected override int Funnels => 400;
 
     protected override void Configure(CheckoutApp app) => app.Settings["REDIS_URL"] = redis.Standalone.EndPoint;
+}
+
+/// <summary>
+/// The funnels' traffic, every endpoint of it, with every log category at Trace (ASP.NET Core's own
+/// included): no line holds a session, confirmation or access token, or the password.
+/// </summary>
+public sealed class TraceLoggedBodyDeliveryTests : BodyDeliveryContract
+{
+    protected override int Funnels => 100;
+
+    protected override CheckoutApp NewApp()
+    {
+        var app = new CheckoutApp
+        {
+            ReplaceServices = services => services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging()),
+        };
+        foreach (var category in (string[])["Default", "Microsoft", "Microsoft.AspNetCore", "Microsoft.AspNetCore.Hosting.Diagnostics", "System", "Polly"])
+        {
+            app.Settings[$"Logging:LogLevel:{category}"] = "Trace";
+        }
+        return app;
+    }
+
+    protected override void AfterFunnels(CheckoutApp app)
+    {
+        var records = app.Services.GetFakeLogCollector().GetSnapshot();
+        Assert.Contains(records, r => r.Level == LogLevel.Trace);
+        var secrets = Secrets.ToHashSet(StringComparer.Ordinal);
+        Assert.True(secrets.Count > Funnels, $"only {secrets.Count} secrets were handed out");
+        foreach (var record in records)
+        {
+            var line = $"{record.Category} {record.Message} {string.Join(" ", record.StructuredState?.Select(kv => $"{kv.Key}={kv.Value}") ?? [])} {record.Exception}";
+            Assert.DoesNotContain(secrets, secret => line.Contains(secret, StringComparison.Ordinal));
+        }
+    }
 }
