@@ -144,6 +144,22 @@ public abstract class AccountContract : DatabaseContract
     }
 
     [Fact]
+    public async Task TheEmailedCode_LivesTenMinutes()
+    {
+        using var shopper = App.Shopper();
+        var (orderId, token) = await PlaceAsync(shopper, NewEmail());
+        var claimedAt = TimeProvider.System.GetUtcNow();
+        var accountId = (string)(await ClaimAsync(shopper, orderId, token)).Body!["account_id"]!;
+        var code = await EmailProofs.CodeAsync(App, accountId);
+        var accounts = App.Services.GetRequiredService<AccountStore>();
+
+        Assert.Equal(TimeSpan.FromMinutes(10), CreateAccountFromOrder.CodeLifetime);
+        var late = await accounts.VerifyEmailAsync(accountId, CheckoutService.Edge.Sha256.Hex(code), claimedAt + TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1), CancellationToken.None);
+        Assert.Equal(VerifyOutcome.NoCode, late.Outcome);
+        await VerifyAsync(shopper, accountId); // in time, it opens the account
+    }
+
+    [Fact]
     public async Task SignIn_EveryFailureIsOneGeneric401_AndTheOrdersNeedItsToken()
     {
         using var shopper = App.Shopper();

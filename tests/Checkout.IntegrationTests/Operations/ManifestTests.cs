@@ -107,7 +107,7 @@ public sealed partial class ManifestTests
     public void Deployment_TakesSecretsFromSecrets_AndRunsNonRootOnAReadOnlyRoot()
     {
         var env = Items(Container["env"]).ToDictionary(e => Text(e["name"]));
-        foreach (var secret in (string[])["STRIPE_WEBHOOK_SECRET", "PAYMENT_GATEWAY_SERVICE_TOKEN", "REDIS_URL", "DATABASE_URL"])
+        foreach (var secret in (string[])["STRIPE_WEBHOOK_SECRET", "PAYMENT_GATEWAY_SERVICE_TOKEN", "REDIS_URL", "DATABASE_URL", "EMAIL_EVENT_KEY"])
         {
             var entry = (YamlMappingNode)env[secret];
             Assert.False(entry.Children.ContainsKey("value"), secret);
