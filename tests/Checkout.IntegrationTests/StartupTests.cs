@@ -85,6 +85,9 @@ public sealed class StartupTests(RedisServers redis)
     [InlineData("DATABASE_URL", "mysql:nonsense=;;", "DATABASE_URL")]
     [InlineData("ASPNETCORE_ENVIRONMENT", "Production", "PAYMENT_GATEWAY_URL")] // the simulator never takes money in Production by accident
     [InlineData("EMAIL_EVENT_KEY", "not-32-bytes", "EMAIL_EVENT_KEY")]
+    // Shoppers return from 3-D Secure to the page the deployment names, never to one a Host header names.
+    [InlineData("ASPNETCORE_ENVIRONMENT", "Production|PAYMENT_GATEWAY_URL=http://127.0.0.1:9|EMAIL_EVENT_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "PAYMENT_RETURN_URL")]
+    // value: the variable's value, then any further NAME=value settings the case needs, after bars (|).
     public async Task ABadSetting_StopsStartUp_WithOneLineNamingTheVariable_AndNoStackTrace(string variable, string value, string named)
     {
         var start = new ProcessStartInfo("dotnet", Path.Combine(AppContext.BaseDirectory, "Checkout.Service.dll"))
@@ -96,9 +99,13 @@ public sealed class StartupTests(RedisServers redis)
                 ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
                 ["ASPNETCORE_ENVIRONMENT"] = "Development",
                 ["DATABASE_URL"] = "sqlite:" + Path.Combine(Path.GetTempPath(), "checkout-startup-" + Guid.NewGuid().ToString("N"), "checkout.db"),
-                [variable] = value,
+                [variable] = value.Split('|')[0],
             },
         };
+        foreach (var setting in value.Split('|').Skip(1))
+        {
+            start.Environment[setting[..setting.IndexOf('=', StringComparison.Ordinal)]] = setting[(setting.IndexOf('=', StringComparison.Ordinal) + 1)..];
+        }
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);

@@ -13,7 +13,11 @@ internal static class PaymentsRegistration
                 "PAYMENT_GATEWAY_URL must be an absolute http(s) URL, or \"embedded\" for the built-in simulator.")
             .Validate<IHostEnvironment>((s, environment) => !environment.IsProduction() || !string.IsNullOrEmpty(s.PaymentGatewayUrl),
                 "PAYMENT_GATEWAY_URL is not set: in Production the service will not take payments through the built-in simulator by accident. "
-                + "Set it to svc-payment-gateway's URL, or to \"embedded\" to run the simulator on purpose.");
+                + "Set it to svc-payment-gateway's URL, or to \"embedded\" to run the simulator on purpose.")
+            // Shoppers come back from their bank to the page this names, never to one a request's Host header names.
+            .Validate<IHostEnvironment>((s, environment) => !environment.IsProduction() || GatewayEndpoint.IsEmbeddedUrl(s.PaymentGatewayUrl)
+                    || !string.IsNullOrEmpty(s.PaymentReturnUrl),
+                "PAYMENT_RETURN_URL is not set: in Production shoppers return from 3-D Secure to the checkout page's public address, which it names.");
         services.AddSingleton<PaymentJournal>();
         services.AddSingleton<GatewayEndpoint>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayEndpoint>());
@@ -51,7 +55,9 @@ internal sealed class GatewayEndpoint(IOptions<CheckoutSettings> settings, TimeP
 
     private EmbeddedGatewaySimulator? _embedded;
 
-    public bool IsEmbedded => settings.Value.PaymentGatewayUrl is null or "" or Embedded;
+    public bool IsEmbedded => IsEmbeddedUrl(settings.Value.PaymentGatewayUrl);
+
+    public static bool IsEmbeddedUrl(string? url) => url is null or "" or Embedded;
 
     /// <summary>Known once the host has started (the simulator's port is picked then).</summary>
     public Uri BaseAddress => IsEmbedded
