@@ -67,6 +67,7 @@ try
 
     app.UseRequestIds();
     app.UseErrorHandling();
+    app.UseCheckoutPagePolicy(); // before the edge's headers, so the page's own policy is the one sent
     app.UseEdgeProtections();
     app.UsePageAssets();
     app.UseRouting();
