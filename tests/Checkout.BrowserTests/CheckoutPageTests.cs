@@ -34,7 +34,17 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
         await page.WaitForURLAsync(CheckoutUrl());
     }
 
-    private static async Task FillAsync(IPage page, string paymentMethodId = "pm_stripe_4f9c2a1b")
+    /// <summary>The shopper's details, and the card typed into the payment provider's frame (none for <c>null</c>).</summary>
+    private static async Task FillAsync(IPage page, string? card = Visa)
+    {
+        await FillDetailsAsync(page);
+        if (card is not null)
+        {
+            await FillCardAsync(page, card);
+        }
+    }
+
+    private static async Task FillDetailsAsync(IPage page)
     {
         await page.FillAsync("#email", "user4827@example.com");
         await page.FillAsync("#line1", "742 Evergreen Terrace");
@@ -42,8 +52,27 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
         await page.FillAsync("#state", "IL");
         await page.FillAsync("#zip", "62704");
         await page.FillAsync("#country", "US");
-        await page.FillAsync("#payment-method", paymentMethodId);
     }
+
+    private const string Visa = "4242424242424242";
+
+    /// <summary>The card fields in the provider's iframe, as Stripe.js mounts them in the page's card container.</summary>
+    private static IFrameLocator CardFrame(IPage page) => page.FrameLocator("#card-element iframe");
+
+    /// <summary>Types a card into the provider's frame: number, expiry, security code, postal code.</summary>
+    private static async Task FillCardAsync(IPage page, string number, string expiry = "1230", string cvc = "123", string postalCode = "62704")
+    {
+        var frame = CardFrame(page);
+        await frame.GetByLabel("Card number").FillAsync(number);
+        await frame.GetByLabel("Expiry (MM / YY)").FillAsync(expiry);
+        await frame.GetByLabel("Security code").FillAsync(cvc);
+        await frame.GetByLabel("Postal code").FillAsync(postalCode);
+    }
+
+    /// <summary>Whether the keyboard focus is in the card frame's number field.</summary>
+    private static async Task<bool> CardNumberFocusedAsync(IPage page) =>
+        await page.EvaluateAsync<bool>("() => document.activeElement?.tagName === 'IFRAME' && !!document.activeElement.closest('#card-element')")
+        && await CardFrame(page).Locator("#number").EvaluateAsync<bool>("e => document.activeElement === e");
 
     /// <summary>Presses Tab until the element is focused: how a keyboard user reaches it.</summary>
     private static async Task TabToAsync(IPage page, string id)
@@ -83,7 +112,30 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
             $"{state}: " + string.Join("; ", result.Violations.Select(v => $"{v.Id}: {string.Join(", ", v.Nodes.Select(n => string.Join(" ", n.Target)))}")));
     }
 
-    private static string CartIdOf(IPage page) => new Uri(page.Url).Query.Split("cart_id=")[1];
+    private static string CartIdOf(IPage page) => new Uri(page.Url).Query.Split("cart_id=")[1].Split('&')[0];
+
+    /// <summary>
+    /// Without JavaScript: the shopper's details typed on the page, then "Pay by card on the secure
+    /// payment page", the card typed on the provider's hosted page, and back on the checkout page with it.
+    /// </summary>
+    private static async Task ChooseCardOnTheHostedPageAsync(IPage page, string number = Visa)
+    {
+        await FillDetailsAsync(page);
+        await page.ClickAsync("#hosted-card");
+        await page.WaitForURLAsync(HostedCardUrl());
+        await page.GetByLabel("Card number").FillAsync(number);
+        await page.GetByLabel("Expiry (MM / YY)").FillAsync("12 / 30");
+        await page.GetByLabel("Security code").FillAsync("123");
+        await page.GetByLabel("Postal code").FillAsync("62704");
+        await page.ClickAsync("text=Use this card");
+        await page.WaitForURLAsync(CheckoutWithCardUrl());
+    }
+
+    [GeneratedRegex(@"/v3/hosted/card\?return_url=")]
+    private static partial Regex HostedCardUrl();
+
+    [GeneratedRegex(@"/checkout/guest\?cart_id=cart_\w+&payment_method=pm_\w+&brand=\w+&last4=\d{4}$")]
+    private static partial Regex CheckoutWithCardUrl();
 
     private static async Task<ServiceHost> OwnHostAsync(FakeTimeProvider? clock = null) => await new ServiceHost(clock).WarmAsync();
 
@@ -110,9 +162,11 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
         await _page.WaitForSelectorAsync("#section-shipping .saved", new() { State = WaitForSelectorState.Attached });
         await Eventually(async () => await _page.EvaluateAsync<bool>("() => !document.getElementById('section-shipping').open"));
         Assert.True(await _page.EvaluateAsync<bool>("() => document.getElementById('section-payment').open"));
-        Assert.Equal("payment-method", await ActiveIdAsync(_page));
+        Assert.Equal("method-card", await ActiveIdAsync(_page));
         await _page.ClickAsync("#section-payment button.continue");
         await Eventually(async () => await _page.EvaluateAsync<bool>("() => document.getElementById('section-review').open"));
+        Assert.Equal("Visa •••• 4242", await _page.TextContentAsync("#card-summary"));
+        Assert.True(await _page.IsHiddenAsync("#card-entry"));
         await _page.ClickAsync("#pay");
 
         await _page.WaitForURLAsync(ConfirmationUrl());
@@ -134,12 +188,22 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
         await AssertAccessibleAsync(_page, "empty");
 
         foreach (var (id, text) in new (string, string)[] { ("email", "user4827@example.com"), ("line1", "742 Evergreen Terrace"), ("city", "Springfield"),
-                     ("state", "IL"), ("zip", "62704"), ("country", "US"), ("payment-method", "pm_stripe_4f9c2a1b") })
+                     ("state", "IL"), ("zip", "62704"), ("country", "US") })
         {
             await TabToAsync(_page, id);
             await _page.Keyboard.PressAsync("Control+A");
             await _page.Keyboard.TypeAsync(text);
         }
+        // Into the provider's frame with Tab, through its four labelled fields, and out again to the page.
+        await TabToAsync(_page, "method-card");
+        await _page.Keyboard.PressAsync("Tab");
+        Assert.True(await CardNumberFocusedAsync(_page), "Tab from the payment method does not reach the card number");
+        foreach (var text in (string[])["4242 4242 4242 4242", "12 / 30", "123", "62704"])
+        {
+            await _page.Keyboard.TypeAsync(text);
+            await _page.Keyboard.PressAsync("Tab");
+        }
+        Assert.Equal("4242 4242 4242 4242", await CardFrame(_page).GetByLabel("Card number").InputValueAsync());
         await TabToAsync(_page, "pay");
         await _page.Keyboard.PressAsync("Enter");
 
@@ -283,12 +347,16 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
         Assert.Equal("email-error", await _page.GetAttributeAsync("#email", "aria-describedby"));
         await AssertAccessibleAsync(_page, "errors shown");
 
-        // Each section validates on its own: the payment section's save names only its own field.
+        // The empty card is named with the rest, in the card fields' own words.
+        Assert.Equal("Your card number is incomplete.", await _page.TextContentAsync("#card-error"));
+        Assert.Contains("Your card number is incomplete.", await _page.TextContentAsync("#error-summary"), StringComparison.Ordinal);
+
+        // Each section validates on its own: the payment section's save names only the card.
         await _page.FillAsync("#email", "user4827@example.com");
-        await _page.FillAsync("#payment-method", "card 4242");
+        await CardFrame(_page).GetByLabel("Card number").FillAsync("4242");
         await _page.ClickAsync("#section-payment button.continue");
-        await _page.WaitForSelectorAsync("#payment-method-error");
-        Assert.Equal("payment-method", await ActiveIdAsync(_page));
+        await Assertions.Expect(_page.Locator("#card-error")).ToHaveTextAsync("Your card number is incomplete.");
+        await Eventually(() => CardNumberFocusedAsync(_page));
         Assert.Equal(0, await _page.Locator("#email-error").CountAsync());
     }
 
@@ -364,21 +432,6 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
         }
     }
 
-    [Fact]
-    public async Task DeclinedCard_SaysSoAtTheCard_AndAnotherCardPays()
-    {
-        await ToCheckoutAsync(_page);
-        await FillAsync(_page, "pm_stripe_9z8y_declined");
-
-        await _page.ClickAsync("#pay");
-
-        await _page.WaitForSelectorAsync("#payment-method-error");
-        Assert.Equal("Your card was declined. Please use a different payment method.", await _page.TextContentAsync("#payment-method-error"));
-        Assert.Equal("payment-method", await ActiveIdAsync(_page));
-        await _page.FillAsync("#payment-method", "pm_stripe_4f9c2a1b");
-        await _page.ClickAsync("#pay");
-        await _page.WaitForURLAsync(ConfirmationUrl());
-    }
 
     [Fact]
     public async Task CartChangedAfterReview_ShowsTheNewTotal_SaysSo_AndPaysItOnlyWhenAskedAgain()
@@ -415,7 +468,7 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
         try
         {
             await ToCheckoutAsync(noScript);
-            await FillAsync(noScript);
+            await ChooseCardOnTheHostedPageAsync(noScript);
             await noScript.Context.APIRequest.PutAsync($"/api/v2/carts/{CartIdOf(noScript)}/items/SKU-MUG-12OZ", new() { DataObject = new { quantity = 3 } });
 
             await noScript.ClickAsync("#pay");
@@ -424,7 +477,7 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
             Assert.Contains("Your cart changed since you reviewed it. The total is now $44.97.", await noScript.TextContentAsync("#error-summary p"), StringComparison.Ordinal);
             Assert.Equal("$44.97", await noScript.TextContentAsync("#total"));
             Assert.DoesNotMatch(ConfirmationUrl(), noScript.Url);
-            await FillAsync(noScript);
+            Assert.Equal("Visa •••• 4242", await noScript.TextContentAsync("#card-summary"));
             await noScript.ClickAsync("#pay");
             await noScript.WaitForURLAsync(ConfirmationUrl());
             Assert.Contains("$44.97", await noScript.TextContentAsync("main"), StringComparison.Ordinal);
@@ -442,13 +495,15 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
         var checkoutUrl = _page.Url;
         await FillAsync(_page);
         await _page.ClickAsync("#section-shipping button.continue");
-        await Eventually(async () => await ActiveIdAsync(_page) == "payment-method");
+        await Eventually(async () => await ActiveIdAsync(_page) == "method-card");
         await _page.ClickAsync("#section-payment button.continue");
         await Eventually(async () => await _page.EvaluateAsync<bool>("() => document.getElementById('section-review').open"));
+        var card = await _page.InputValueAsync("#payment-method");
+        Assert.StartsWith("pm_", card, StringComparison.Ordinal);
 
         await _page.GoBackAsync();
-        await Eventually(async () => await ActiveIdAsync(_page) == "payment-method");
-        Assert.Equal("pm_stripe_4f9c2a1b", await _page.InputValueAsync("#payment-method"));
+        await Eventually(async () => await ActiveIdAsync(_page) == "method-card");
+        Assert.Equal("Visa •••• 4242", await _page.TextContentAsync("#card-summary"));
         await _page.GoBackAsync();
         await Eventually(async () => await ActiveIdAsync(_page) == "email");
         Assert.Equal("user4827@example.com", await _page.InputValueAsync("#email"));
@@ -456,17 +511,23 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
 
         await _page.ReloadAsync();
         Assert.Equal("742 Evergreen Terrace", await _page.InputValueAsync("#line1"));
-        Assert.Equal("pm_stripe_4f9c2a1b", await _page.InputValueAsync("#payment-method"));
+        Assert.Equal(card, await _page.InputValueAsync("#payment-method"));
+        Assert.Equal("Visa •••• 4242", await _page.TextContentAsync("#card-summary"));
         await _page.WaitForSelectorAsync("#section-payment .saved:not([hidden])", new() { State = WaitForSelectorState.Attached });
     }
 
     [Fact]
-    public async Task ApplePay_IsShownDisabled()
+    public async Task PaymentMethods_CardIsChosen_ApplePayIsShownDisabledWithItsNote()
     {
         await ToCheckoutAsync(_page);
-        var button = _page.Locator("button.apple-pay");
-        Assert.True(await button.IsVisibleAsync());
-        Assert.True(await button.IsDisabledAsync());
+        var methods = _page.GetByRole(AriaRole.Group, new() { Name = "Pay with" });
+        Assert.True(await methods.GetByRole(AriaRole.Radio, new() { Name = "Card" }).IsCheckedAsync());
+        var applePay = methods.GetByRole(AriaRole.Radio, new() { Name = "Apple Pay" });
+        Assert.True(await applePay.IsVisibleAsync());
+        Assert.True(await applePay.IsDisabledAsync());
+        Assert.Equal("apple-pay-note", await applePay.GetAttributeAsync("aria-describedby"));
+        await Assertions.Expect(CardFrame(_page).GetByLabel("Card number")).ToBeVisibleAsync();
+        Assert.True(await _page.IsHiddenAsync("#hosted-card"));
     }
 
     [Fact]
@@ -476,9 +537,12 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
         try
         {
             await ToCheckoutAsync(phone);
+            await Assertions.Expect(CardFrame(phone).GetByLabel("Card number")).ToBeVisibleAsync();
             Assert.True(await phone.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 375"), "the page scrolls sideways at 375 px");
+            Assert.True(await CardFrame(phone).Locator("html").EvaluateAsync<bool>("e => e.scrollWidth <= e.clientWidth"), "the card fields scroll sideways");
             await ShotAsync(phone, "checkout-mobile");
             await FillAsync(phone);
+            Assert.True(await phone.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 375"), "the page scrolls sideways with the card typed");
             await phone.ClickAsync("#pay");
             await phone.WaitForURLAsync(ConfirmationUrl());
             await ShotAsync(phone, "confirmation-mobile");
@@ -515,7 +579,7 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
         await _page.WaitForSelectorAsync("#email-error");
         await FillAsync(_page);
         await _page.ClickAsync("#section-shipping button.continue");
-        await Eventually(async () => await ActiveIdAsync(_page) == "payment-method");
+        await Eventually(async () => await ActiveIdAsync(_page) == "method-card");
         await _page.ClickAsync("#pay");
         await _page.WaitForURLAsync(ConfirmationUrl());
 
@@ -556,16 +620,34 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
     }
 
     [Fact]
-    public async Task WithoutJavaScript_TheFormStillPlacesTheOrder()
+    public async Task WithoutJavaScript_TheHostedCardPage_KeepsWhatWasTyped_ThenPlacesTheOrder()
     {
         var noScript = await browser.NewPageAsync(javaScript: false);
         try
         {
             await ToCheckoutAsync(noScript);
-            await FillAsync(noScript);
+            var cartId = CartIdOf(noScript);
+            await AssertAccessibleAsync(noScript, "without JavaScript");
+            Assert.True(await noScript.IsVisibleAsync("#hosted-card"));
+
+            await ChooseCardOnTheHostedPageAsync(noScript);
+
+            // Back from the provider: the details from the guest session, the card as the provider named it.
+            Assert.Equal("user4827@example.com", await noScript.InputValueAsync("#email"));
+            Assert.Equal("742 Evergreen Terrace", await noScript.InputValueAsync("#line1"));
+            Assert.Equal("62704", await noScript.InputValueAsync("#zip"));
+            Assert.Equal("Visa •••• 4242", await noScript.TextContentAsync("#card-summary"));
+            Assert.True(await noScript.IsVisibleAsync("#card-change"));
+            Assert.StartsWith("pm_", await noScript.InputValueAsync("#payment-method"), StringComparison.Ordinal);
+            var cookie = Assert.Single(await noScript.Context.CookiesAsync(), c => c.Name == "checkout_session");
+            Assert.True(cookie.HttpOnly);
+            Assert.Equal(SameSiteAttribute.Lax, cookie.SameSite);
+            Assert.Equal("/checkout/guest", cookie.Path);
+
             await noScript.ClickAsync("#pay");
             await noScript.WaitForURLAsync(ConfirmationUrl());
             Assert.Equal("Thank you, your order is placed", await noScript.TextContentAsync("h1"));
+            Assert.Equal(1, browser.Host.Gateway.Ledger(cartId).Charges);
         }
         finally
         {
@@ -588,6 +670,7 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
             }
         };
         await fresh.GotoAsync(_page.Url, new() { WaitUntil = WaitUntilState.NetworkIdle });
+        await Assertions.Expect(CardFrame(fresh).GetByLabel("Card number")).ToBeVisibleAsync();
         var interactiveMs = await fresh.EvaluateAsync<double>("() => performance.getEntriesByType('navigation')[0].domInteractive");
         var loadedMs = await fresh.EvaluateAsync<double>("() => performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd");
         await fresh.Context.CloseAsync();
@@ -597,6 +680,9 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"checkout page and everything it loads: {checkoutResources.Count} responses ({string.Join(", ", checkoutResources.Select(r => new Uri(r.Url).AbsolutePath))}), " +
             $"{raw} bytes, {gzipped} bytes gzipped; DOM interactive after {interactiveMs:F0} ms, script run and ready after {loadedMs:F0} ms");
+        // The payment provider's script and card frame count too: the shopper loads them with the page.
+        Assert.Contains(checkoutResources, r => new Uri(r.Url).AbsolutePath == "/v3/stripe.js");
+        Assert.Contains(checkoutResources, r => new Uri(r.Url).AbsolutePath == "/v3/elements/card");
         Assert.InRange(gzipped, 1, 30 * 1024);
     }
 
