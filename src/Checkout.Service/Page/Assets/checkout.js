@@ -234,8 +234,8 @@
 
   // ---- the guest session: started with the email, then each section saved to it ----
 
-  const api = async (method, url, body, headers = {}) => {
-    const session = read(localStorage, sessionKey);
+  const api = async (method, url, body, headers = {}, withSession = true) => {
+    const session = withSession && read(localStorage, sessionKey);
     const response = await fetch(url, {
       method,
       headers: Object.assign({ 'Content-Type': 'application/json' },
@@ -362,15 +362,19 @@
     expectedTotal.value = Number(cart.total).toFixed(2);
   };
 
+  const validationFailed = (errors) => {
+    for (const failed of errors) {
+      const element = failed.field === 'payment_method_id' ? cardField : input(failed.field);
+      beacon('validation_error', { cart_id: cartId, section: element ? sectionOf(element) : undefined, field: failed.field, code: failed.code });
+    }
+    showErrors(errors);
+  };
+
   /** What the page does with an answer that is not a success; true when the same request may simply be sent again. */
   function answer(result) {
     const error = result.json?.error;
     if (result.status === 422 && result.json?.errors) {
-      for (const failed of result.json.errors) {
-        const element = input(failed.field);
-        beacon('validation_error', { cart_id: cartId, section: element ? sectionOf(element) : undefined, field: failed.field, code: failed.code });
-      }
-      showErrors(result.json.errors);
+      validationFailed(result.json.errors);
     } else if (error === 'AUTHENTICATION_REQUIRED') { // the challenge is still open: Pay offers it again, with the same key
       showErrors([{ field: 'payment_method_id', code: error, message: STILL_AUTHENTICATING }]);
     } else if (result.status === 402) { // declined, or the bank's check failed: another card, as a new payment
@@ -396,11 +400,24 @@
     return false;
   }
 
+  /**
+   * The card fields refused what was typed: the API still checks everything else, so every problem
+   * is listed at once. Sent with no card and no session, this request can never charge anything.
+   */
+  const checkDetails = async () => {
+    const refused = { field: 'payment_method_id', code: 'CARD', message: cardError.textContent };
+    const body = { cart_id: cartId, email: value('email'), shipping_address: address(), payment_method_id: null, expected_total: Number(expectedTotal.value) };
+    const result = await api('POST', '/api/v2/checkout/guest', body, {}, false);
+    const others = result.status === 422 && result.json?.errors ? result.json.errors.filter((e) => e.field !== 'payment_method_id') : [];
+    validationFailed([...others, refused]);
+  };
+
   const checkout = async () => {
     clearErrors(inputs);
     // The provider tokenizes the card first: a card it refuses is no payment, so it takes no key.
     const paymentMethodId = await paymentMethod();
     if (paymentMethodId === undefined) {
+      await checkDetails();
       return;
     }
     let key = read(sessionStorage, idempotencyKey);
