@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # checkout-service: built with the .NET 10 SDK, run on Ubuntu's chiseled ASP.NET image (no shell,
-# no package manager, non-root user "app" 1654). API on 8080, /metrics on 9090.
+# no package manager, non-root user "app" 1654), its "extra" variant with ICU, which the email
+# comparison's Unicode normalization needs. API on 8080, /metrics on 9090.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
@@ -12,7 +13,7 @@ RUN dotnet restore src/Checkout.Service/Checkout.Service.csproj
 COPY src/ src/
 RUN dotnet publish src/Checkout.Service/Checkout.Service.csproj -c Release -o /app --no-restore -p:UseAppHost=false
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled
+FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled-extra
 WORKDIR /app
 COPY --from=build /app ./
 # Listen on every interface inside the container; the service's own defaults are loopback only.

@@ -128,6 +128,7 @@ public sealed class EdgeProtectionTests : IAsyncDisposable
         Assert.Equal("max-age=31536000; includeSubDomains; preload", reply.Header("Strict-Transport-Security"));
         Assert.Equal("nosniff", reply.Header("X-Content-Type-Options"));
         Assert.Equal("DENY", reply.Header("X-Frame-Options"));
+        Assert.Equal("no-referrer", reply.Header("Referrer-Policy"));
         if (path.StartsWith("/api", StringComparison.Ordinal))
         {
             Assert.Equal("no-store, no-cache", reply.Header("Cache-Control"));

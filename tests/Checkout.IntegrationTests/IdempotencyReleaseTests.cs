@@ -28,7 +28,7 @@ public sealed class IdempotencyReleaseTests
             down = calls == 1; // the first attempt loses the store mid-request
             inner.Response.StatusCode = calls == 1 ? 503 : 201;
             return Task.CompletedTask;
-        }).InvokeAsync(context), store, _clock, NullLogger<IdempotencyMiddleware>.Instance);
+        }).InvokeAsync(context), store, new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider(), _clock, NullLogger<IdempotencyMiddleware>.Instance);
 
         var first = await SendAsync(middleware);
         down = false;

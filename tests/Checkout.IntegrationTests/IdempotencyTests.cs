@@ -135,3 +135,35 @@ public sealed class IdempotencyInFlightTests : IAsyncDisposable
         Assert.Equal(HttpStatusCode.Created, (await first).Status);
     }
 }
+
+/// <summary>The answer kept for replay holds a confirmation token: in Redis it is only ciphertext.</summary>
+public sealed class IdempotencyRecordAtRestTests(RedisServers redis)
+{
+    [Fact]
+    public async Task TheKeptAnswer_IsEncryptedInTheStore_AndReplaysAsItWas()
+    {
+        await using var app = new CheckoutApp();
+        app.Settings["REDIS_URL"] = redis.Standalone.Url;
+        using var shopper = app.Shopper();
+        var cartId = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
+        var key = Guid.NewGuid().ToString();
+        var placed = await shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId), configure: r => r.Headers.Add("Idempotency-Key", key));
+        var replayed = await shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId), configure: r => r.Headers.Add("Idempotency-Key", key));
+        var token = (string)placed.Body!["confirmation_token"]!;
+        Assert.Equal("true", replayed.Header("Idempotent-Replayed"));
+        Assert.Equal(token, (string?)replayed.Body!["confirmation_token"]);
+
+        var redisDb = StateBackends.Connect(redis.Standalone.Url);
+        var server = redisDb.GetServer(redisDb.GetEndPoints()[0]);
+        // Each record's JSON (field d), with its kept body decoded from base64: the token is in neither.
+        var kept = new List<string>();
+        await foreach (var entry in server.KeysAsync(pattern: "*idem:*"))
+        {
+            var json = (string?)await redisDb.GetDatabase().HashGetAsync(entry, "d") ?? "";
+            var body = JsonNode.Parse(json)?["body"] is JsonValue encoded ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)encoded!)) : "";
+            kept.Add(json + body);
+        }
+        Assert.Contains(kept, value => value.Length > 200); // a completed record, with its body
+        Assert.All(kept, value => Assert.DoesNotContain(token, value, StringComparison.Ordinal));
+    }
+}

@@ -19,7 +19,7 @@ public sealed class LogRedactionTests : IAsyncDisposable
             ReplaceServices = services => services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging()),
         };
         _app.Settings["PAYMENT_GATEWAY_SERVICE_TOKEN"] = ServiceToken;
-        foreach (var category in new[] { "Default", "Microsoft", "Microsoft.AspNetCore", "System.Net.Http.HttpClient", "Microsoft.Extensions.Http" })
+        foreach (var category in new[] { "Default", "Microsoft", "Microsoft.AspNetCore", "Microsoft.AspNetCore.Hosting.Diagnostics", "System.Net.Http.HttpClient", "Microsoft.Extensions.Http" })
         {
             _app.Settings[$"Logging:LogLevel:{category}"] = "Trace";
         }
@@ -37,8 +37,13 @@ public sealed class LogRedactionTests : IAsyncDisposable
         var placed = await shopper.CheckoutAsync(ShopperClient.CheckoutBody(cartId, "pm_stripe_4f9c_flaky"), token);
         var secondCart = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 1));
         var declined = await shopper.CheckoutAsync(ShopperClient.CheckoutBody(secondCart, "pm_x_declined", "shopper.test@example.com"));
+        // A 3-D Secure payment: its 402 carries the intent's client secret, which no log may.
+        var thirdCart = await shopper.CreateCartAsync(("SKU-MUG-12OZ", 2));
+        var challenged = await shopper.CheckoutAsync(ShopperClient.CheckoutBody(thirdCart, "pm_card_authenticationRequired"));
         Assert.Equal(HttpStatusCode.Created, placed.Status);
         Assert.Equal(HttpStatusCode.PaymentRequired, declined.Status);
+        Assert.Equal("AUTHENTICATION_REQUIRED", challenged.Error);
+        Assert.Contains("_secret_", (string)challenged.Body!["client_secret"]!, StringComparison.Ordinal);
 
         var records = _app.Services.GetFakeLogCollector().GetSnapshot();
         var lines = records.Select(r => $"{r.Message} {string.Join(" ", r.StructuredState?.Select(kv => $"{kv.Key}={kv.Value}") ?? [])} {r.Exception}").ToList();
@@ -58,7 +63,7 @@ public sealed class LogRedactionTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Accounts_AtTraceLevel_LogNoPasswordCodeOrAccessToken()
+    public async Task AccountsAndLookUps_AtTraceLevel_LogNoPasswordCodeOrToken_NotEvenInAQueryString()
     {
         using var shopper = _app.Shopper();
         const string password = "hunter2 hunter2 do not log";
@@ -71,12 +76,18 @@ public sealed class LogRedactionTests : IAsyncDisposable
             ["password"] = password,
         });
         var accountId = (string)created.Body!["account_id"]!;
-        var proof = Assert.Single(await _app.Services.GetRequiredService<CheckoutService.Storage.Outbox>().ReadAsync(Accounts.AccountStore.EmailVerificationTopic, accountId, CancellationToken.None));
-        var code = (string)JsonNode.Parse(proof)!["code"]!;
+        var code = await EmailProofs.CodeAsync(_app, accountId);
         await shopper.SendAsync(HttpMethod.Post, $"/api/v2/accounts/{accountId}/verify-email", new JsonObject { ["code"] = code });
         var signedIn = await shopper.SendAsync(HttpMethod.Post, "/api/v2/accounts/sessions", new JsonObject { ["email"] = "account.owner@example.com", ["password"] = password });
         var accessToken = (string)signedIn.Body!["access_token"]!;
         await shopper.SendAsync(HttpMethod.Get, "/api/v2/accounts/me/orders", null, accessToken);
+        // The order looked up both ways: the token as a bearer, and in the query string old clients use.
+        var orderId = (string)placed.Body["order_id"]!;
+        var confirmationToken = (string)placed.Body["confirmation_token"]!;
+        await shopper.SendAsync(HttpMethod.Get, $"/api/v2/checkout/guest/orders/{orderId}", null, confirmationToken);
+        Assert.Equal(System.Net.HttpStatusCode.OK,
+            (await shopper.SendAsync(HttpMethod.Get, $"/api/v2/checkout/guest/orders/{orderId}?confirmation_token={confirmationToken}", null)).Status);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await shopper.SendAsync(HttpMethod.Delete, "/api/v2/accounts/sessions/current", null, accessToken)).Status);
 
         var lines = _app.Services.GetFakeLogCollector().GetSnapshot()
             .Select(r => $"{r.Message} {string.Join(" ", r.StructuredState?.Select(kv => $"{kv.Key}={kv.Value}") ?? [])} {r.Exception}").ToList();
@@ -86,6 +97,7 @@ public sealed class LogRedactionTests : IAsyncDisposable
         {
             Assert.DoesNotContain(password, line, StringComparison.Ordinal);
             Assert.DoesNotContain(accessToken, line, StringComparison.Ordinal);
+            Assert.DoesNotContain(confirmationToken, line, StringComparison.Ordinal);
             Assert.DoesNotContain($"\"{code}\"", line, StringComparison.Ordinal);
             Assert.DoesNotContain("account.owner@example.com", line, StringComparison.OrdinalIgnoreCase);
         });

@@ -27,7 +27,7 @@ public class LogTraceTests(CheckoutApp app) : IClassFixture<CheckoutApp>
             ["order_id", "confirmation_token", "estimated_delivery", "total_charged", "currency", "checkout_flow", "session_id"],
             body.Select(p => p.Key).ToArray());
         Assert.Matches("^ord_[a-z0-9]{12}$", (string)body["order_id"]!);
-        Assert.Matches("^cnf_[a-z0-9]{12}$", (string)body["confirmation_token"]!);
+        Assert.Matches("^cnf_[a-z0-9]{26}$", (string)body["confirmation_token"]!);
         Assert.Matches(@"^\d{4}-\d{2}-\d{2}T00:00:00Z$", (string)body["estimated_delivery"]!);
         Assert.Equal("47.99", body["total_charged"]!.ToJsonString());
         Assert.Equal("USD", (string)body["currency"]!);

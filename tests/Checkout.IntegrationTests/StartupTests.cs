@@ -12,6 +12,7 @@ public sealed class StartupTests(RedisServers redis)
     {
         await using var app = new CheckoutApp { Environment = "Production" };
         app.Settings["PAYMENT_GATEWAY_URL"] = "embedded";
+        app.Settings["EMAIL_EVENT_KEY"] = Convert.ToBase64String(new byte[32]);
         using var shopper = app.Shopper();
 
         var health = await shopper.SendAsync(HttpMethod.Get, "/healthz", null);
@@ -68,6 +69,13 @@ public sealed class StartupTests(RedisServers redis)
         Assert.All((string[])["201", "402", "404", "409", "422", "502"], status => Assert.True(checkout.ContainsKey(status), status));
         var schemas = document["components"]!["schemas"]!.AsObject();
         Assert.True(schemas.ContainsKey("ErrorBody") && schemas.ContainsKey("ValidationBody"));
+        // A 402's body says what the client acts on: a decline's code, or the 3-D Secure step and the secret that opens it.
+        var errorBody = schemas["ErrorBody"]!["properties"]!.AsObject();
+        Assert.All((string[])["decline_code", "next_action", "client_secret"], field => Assert.True(errorBody.ContainsKey(field), field));
+        var description = (string?)paths["/api/v2/checkout/guest"]!["post"]!["description"];
+        Assert.Contains("AUTHENTICATION_REQUIRED", description, StringComparison.Ordinal);
+        Assert.Contains("same Idempotency-Key", description, StringComparison.Ordinal);
+        Assert.Contains("payment_intent.succeeded webhook", description, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -76,6 +84,7 @@ public sealed class StartupTests(RedisServers redis)
     [InlineData("PAYMENT_GATEWAY_URL", "ftp://gateway.internal", "PAYMENT_GATEWAY_URL")]
     [InlineData("DATABASE_URL", "mysql:nonsense=;;", "DATABASE_URL")]
     [InlineData("ASPNETCORE_ENVIRONMENT", "Production", "PAYMENT_GATEWAY_URL")] // the simulator never takes money in Production by accident
+    [InlineData("EMAIL_EVENT_KEY", "not-32-bytes", "EMAIL_EVENT_KEY")]
     public async Task ABadSetting_StopsStartUp_WithOneLineNamingTheVariable_AndNoStackTrace(string variable, string value, string named)
     {
         var start = new ProcessStartInfo("dotnet", Path.Combine(AppContext.BaseDirectory, "Checkout.Service.dll"))

@@ -17,8 +17,8 @@ public sealed record SignInRequest(string? Email, string? Password);
 
 public sealed record SignedIn(string AccessToken, DateTimeOffset ExpiresAt);
 
-/// <summary>What the <c>account.email_verification</c> event carries to the mailer.</summary>
-public sealed record EmailVerificationEvent(string EventId, string AccountId, string Email, string Code, DateTimeOffset ExpiresAt);
+/// <summary>What the <c>account.email_verification</c> event carries to the mailer: the code sealed (<see cref="SealedCode"/>), never in clear.</summary>
+public sealed record EmailVerificationEvent(string EventId, string AccountId, string Email, string SealedCode, DateTimeOffset ExpiresAt);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(CreateAccountRequest))]

@@ -28,10 +28,8 @@ public abstract record CreateAccountOutcome
 /// sent in the <c>account.email_verification</c> event. The API and the confirmation page both
 /// call this, so they accept and refuse the same passwords.
 /// </summary>
-public sealed class CreateAccountFromOrder(IOrderStore orders, AccountStore accounts, TimeProvider time)
+public sealed class CreateAccountFromOrder(IOrderStore orders, AccountStore accounts, SealedCode sealedCode, TimeProvider time)
 {
-    public const int MinPasswordLength = 12;
-    public const int MaxPasswordLength = 128;
     public static readonly TimeSpan CodeLifetime = TimeSpan.FromMinutes(15);
 
     /// <summary>ASP.NET Core Identity's hasher; it holds no state, so sign-in verifies with the same one.</summary>
@@ -40,32 +38,30 @@ public sealed class CreateAccountFromOrder(IOrderStore orders, AccountStore acco
     public async Task<CreateAccountOutcome> RunAsync(CreateAccountRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (PasswordError(request.Password) is { } weak)
+        if (string.IsNullOrEmpty(request.Password))
         {
-            return new CreateAccountOutcome.Invalid(weak);
+            return new CreateAccountOutcome.Invalid(PasswordPolicy.Check(request.Password, "")!);
         }
         if (await OrdersApi.OpenAsync(orders, request.OrderId, request.ConfirmationToken, cancellationToken) is not { } order)
         {
             return new CreateAccountOutcome.Refused(Errors.OrderNotFound);
+        }
+        // Judged once the order is known, so the order's email counts against the password.
+        if (PasswordPolicy.Check(request.Password, order.Email) is { } weak)
+        {
+            return new CreateAccountOutcome.Invalid(weak);
         }
 
         var now = time.GetUtcNow();
         var account = new Account("acct_" + RandomNumberGenerator.GetHexString(16, lowercase: true), order.Email, "", null, now);
         account = account with { PasswordHash = Hasher.HashPassword(account, request.Password!) };
         var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
-        var proof = new EmailVerificationEvent("evt_" + RandomNumberGenerator.GetHexString(16, lowercase: true), account.AccountId, account.Email, code, now + CodeLifetime);
-        if (!await accounts.TryCreateAsync(account, order.OrderId, Sha256.Hex(code), now + CodeLifetime, proof, cancellationToken))
+        var proof = new EmailVerificationEvent("evt_" + RandomNumberGenerator.GetHexString(16, lowercase: true), account.AccountId, account.Email,
+            sealedCode.Seal(code, account.AccountId), now + CodeLifetime);
+        if (await accounts.TryCreateAsync(account, order.OrderId, Sha256.Hex(code), now + CodeLifetime, proof, cancellationToken) == CreateOutcome.Taken)
         {
             return new CreateAccountOutcome.Refused(Errors.AccountExists);
         }
         return new CreateAccountOutcome.Created(new AccountCreated(account.AccountId, MaskedEmail.Of(account.Email)));
     }
-
-    private static FieldError? PasswordError(string? password) => password switch
-    {
-        null or "" => new("password", FieldCodes.Required, "Password is required", $"{MinPasswordLength}-{MaxPasswordLength} characters"),
-        { Length: < MinPasswordLength } => new("password", FieldCodes.TooShort, "Password is too short", $"At least {MinPasswordLength} characters"),
-        { Length: > MaxPasswordLength } => new("password", FieldCodes.TooLong, "Password is too long", $"At most {MaxPasswordLength} characters"),
-        _ => null,
-    };
 }

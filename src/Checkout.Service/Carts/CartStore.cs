@@ -142,6 +142,15 @@ public sealed class CartStore(IExpiringTables tables, TimeProvider time, IOption
             };
         }, cancellationToken, seen);
 
+    /// <summary>
+    /// Keeps the cart frozen for its claim until <paramref name="leaseUntil"/>: while the shopper
+    /// authenticates a payment, the cart must stay what the bank is asked to approve.
+    /// </summary>
+    public Task ExtendClaimAsync(string cartId, string claimId, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+        _carts.ChangeAsync(cartId, entry => entry?.Value is { Status: CartStatus.CheckingOut } cart && cart.CheckoutClaimId == claimId
+            ? Store(CartChangeOutcome.Applied, cart with { ClaimExpiresAt = leaseUntil, ExpiresAt = cart.ExpiresAt > leaseUntil ? cart.ExpiresAt : leaseUntil })
+            : Keep(CartChangeOutcome.Applied), cancellationToken);
+
     /// <summary>Ends a claim without an order (declined, gateway down): the cart opens again.</summary>
     public Task ReleaseClaimAsync(string cartId, string claimId, CancellationToken cancellationToken, Seen<Cart>? seen = null) =>
         _carts.ChangeAsync(cartId, entry => entry?.Value is { Status: CartStatus.CheckingOut } cart && cart.CheckoutClaimId == claimId

@@ -19,6 +19,7 @@ public static class CheckoutApi
     {
         services.AddApiJson(CheckoutJson.Default);
         services.AddSingleton<PlaceOrder>();
+        services.AddSingleton<AwaitingAuthentication>();
         services.AddSingleton<UnorderedCharges>();
         services.AddSingleton<UnorderedChargeSweep>();
         services.AddHostedService(sp => sp.GetRequiredService<UnorderedChargeSweep>());
@@ -31,6 +32,14 @@ public static class CheckoutApi
     public static IEndpointRouteBuilder MapCheckout(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v2/checkout/guest", Checkout)
+            .WithSummary("Pay for a cart and place its order")
+            .WithDescription(
+                "Honours Idempotency-Key. 402 PAYMENT_DECLINED carries Stripe's decline_code. 402 AUTHENTICATION_REQUIRED " +
+                "(3-D Secure) carries next_action {type: redirect_to_url, url} and the intent's client_secret: nothing is charged " +
+                "and the cart stays held; after the shopper's challenge, send the same request with the same Idempotency-Key " +
+                "to get 201 and the order (never a second charge), or 402 AUTHENTICATION_FAILED (the cart is open for another " +
+                "card). A shopper who authenticates and never comes back still gets the order, placed from the payment journal " +
+                "by the payment_intent.succeeded webhook or the sweep; the same request sent later is handed its confirmation once.")
             .WithMetadata(new IdempotentAttribute())
             .Produces<ErrorBody>(Errors.PaymentDeclined.Status)
             .Produces<ErrorBody>(Errors.PaymentGatewayUnavailable.Status)

@@ -30,7 +30,8 @@ public abstract record PlaceOrderOutcome
     {
     }
 
-    public sealed record Placed(CheckoutResponse Order) : PlaceOrderOutcome;
+    /// <param name="Resumed">Placed from the journal after 3-D Secure: by this retry, the webhook or the sweep.</param>
+    public sealed record Placed(CheckoutResponse Order, bool Resumed = false) : PlaceOrderOutcome;
 
     /// <summary>The request's fields that are wrong or missing, all at once.</summary>
     public sealed record Invalid(IReadOnlyList<FieldError> Errors) : PlaceOrderOutcome;

@@ -24,6 +24,7 @@ public sealed partial class PlaceOrder(
     GuestSessions sessions,
     IPaymentGateway gateway,
     PaymentJournal journal,
+    AwaitingAuthentication awaiting,
     IOrderStore orders,
     DeclineLimits declineLimits,
     TimeProvider time,
@@ -50,6 +51,10 @@ public sealed partial class PlaceOrder(
             var outcome = await PlaceAsync(request, sessionToken, ifMatch, context, cancellationToken);
             switch (outcome)
             {
+                case PlaceOrderOutcome.Placed { Resumed: true }:
+                    // Placed from the journal after 3-D Secure, and counted there, whoever got there first.
+                    span?.SetStatus(ActivityStatusCode.Ok);
+                    break;
                 case PlaceOrderOutcome.Placed:
                     span?.SetStatus(ActivityStatusCode.Ok);
                     metrics.CheckoutCompleted.WithLabels(CheckoutMetrics.GuestV2, metrics.Region).Inc();
@@ -91,6 +96,15 @@ public sealed partial class PlaceOrder(
             return resolved.Answer!;
         }
         var hold = await ClaimAsync(purchase, cancellationToken);
+        if (hold.Claimed.Outcome is CartChangeOutcome.CheckingOut or CartChangeOutcome.CheckedOut
+            && await AwaitedAsync(purchase, hold, context, cancellationToken) is { } awaited)
+        {
+            if (awaited.Value is not { } reclaimed)
+            {
+                return awaited.Answer!;
+            }
+            hold = reclaimed;
+        }
         try
         {
             var claimed = await ClaimedCartAsync(purchase, hold, cancellationToken);
@@ -263,23 +277,11 @@ public sealed partial class PlaceOrder(
         Purchase purchase, CartView cart, Hold hold, HttpContext context, CancellationToken cancellationToken)
     {
         var sessionId = hold.Paying!.Session.SessionId;
-        // Once paying starts it runs to an answer even if the shopper's connection drops (so a retry
-        // finds a finished payment), but never past the deadline, which stays under the gateway's 60 s.
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(settings.Value.CheckoutDeadlineMs), time);
         // Written down before the intent exists, so a charge whose order never comes is found and voided.
         var gatewayKey = GatewayKey(purchase.CartId, cart.Version, purchase.PaymentMethodId);
         await journal.StartAsync(new JournalEntry(gatewayKey, purchase.CartId, cart.Subtotal.Cents, time.GetUtcNow()), cancellationToken);
-        PaymentResult payment;
-        try
-        {
-            payment = await gateway.ChargeAsync(new PaymentRequest(
-                cart.Subtotal, cart.Currency, purchase.PaymentMethodId, purchase.CartId, sessionId, gatewayKey, context.TraceIdentifier), deadline.Token);
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
-        {
-            // The outcome is unknown; the shopper's retry uses the same gateway key, so it finds this payment.
-            payment = new PaymentResult.Unavailable("checkout deadline passed");
-        }
+        var payment = await ChargeAsync(new PaymentRequest(
+            cart.Subtotal, cart.Currency, purchase.PaymentMethodId, purchase.CartId, sessionId, gatewayKey, context.TraceIdentifier, ReturnUrl(purchase.CartId, context)));
         switch (payment)
         {
             case PaymentResult.Succeeded charged:
@@ -288,11 +290,134 @@ public sealed partial class PlaceOrder(
                 // Counted alongside the claim's release, so the decline costs the shopper no extra wait.
                 hold.CountingDecline = declineLimits.CountAsync(purchase.CartId, sessionId, context, CancellationToken.None);
                 return new PlaceOrderOutcome.Declined(declined.Code);
-            // An intent that needs the shopper to authenticate (3-D Secure, issue 18 §3) is answered here, keeping its claim.
+            case PaymentResult.RequiresAction challenge:
+                // The cart stays held, and the order it will become is written down, so it is placed
+                // even if the shopper never comes back from their bank (AwaitingAuthentication).
+                var pending = new PendingOrder(OrderOf(purchase, cart, hold.Paying, challenge.IntentId, "", Sha256.Hex(Ids.ConfirmationToken()), time.GetUtcNow()), hold.Claim.Id);
+                await awaiting.WaitAsync(gatewayKey, pending, cancellationToken);
+                hold.Placed = true;
+                metrics.PaymentIntentErrors.WithLabels(CheckoutMetrics.GuestCheckoutType, CheckoutMetrics.AuthenticationRequired).Inc();
+                LogAuthenticationRequired(logger, challenge.IntentId, purchase.CartId);
+                return new PlaceOrderOutcome.AuthenticationRequired(challenge.IntentId, challenge.ClientSecret, challenge.RedirectUrl);
             default:
                 return new PlaceOrderOutcome.Refused(Errors.PaymentGatewayUnavailable);
         }
     }
+
+    /// <summary>
+    /// Once paying starts it runs to an answer even if the shopper's connection drops (so a retry
+    /// finds a finished payment), but never past the deadline, which stays under the gateway's 60 s.
+    /// </summary>
+    private async Task<PaymentResult> ChargeAsync(PaymentRequest request)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(settings.Value.CheckoutDeadlineMs), time);
+        try
+        {
+            return await gateway.ChargeAsync(request, deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            // The outcome is unknown; the shopper's retry uses the same gateway key, so it finds this payment.
+            return new PaymentResult.Unavailable("checkout deadline passed");
+        }
+    }
+
+    /// <summary>
+    /// The cart is held, or was ordered, by a purchase that waited for its shopper to authenticate.
+    /// The same purchase sent again (same card, same email) finishes it: an order, the challenge
+    /// again, or the cart given back. Another card abandons it and claims the cart afresh. Null when
+    /// no such purchase holds the cart, so the claim's own answer stands.
+    /// </summary>
+    private async Task<Step<Hold>?> AwaitedAsync(Purchase purchase, Hold hold, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (await awaiting.LatestForCartAsync(purchase.CartId, cancellationToken) is not { } awaited)
+        {
+            return null;
+        }
+        var pending = PendingOrder.FromJson(awaited.PendingOrder);
+        var samePurchase = pending.Order.PaymentMethodId == purchase.PaymentMethodId
+            && string.Equals(pending.Order.Email, purchase.Email, StringComparison.OrdinalIgnoreCase);
+        if (hold.Claimed.Outcome == CartChangeOutcome.CheckedOut)
+        {
+            // Placed by the webhook or the sweep while the shopper was away: their retry is handed its confirmation.
+            if (awaited.Outcome == "ordered" && samePurchase)
+            {
+                return await ConfirmAsync(pending);
+            }
+            return null;
+        }
+        if (awaited.Outcome is not null || hold.Claimed.Cart?.CheckoutClaimId != pending.ClaimId)
+        {
+            return null; // another checkout holds the cart
+        }
+        if (!samePurchase)
+        {
+            return await awaiting.AbandonAsync(awaited, cancellationToken) switch
+            {
+                AwaitingAuthentication.Standing.GivenBack => await ClaimAsync(purchase, cancellationToken),
+                AwaitingAuthentication.Standing.Ordered => new PlaceOrderOutcome.Refused(Errors.CartCheckedOut(purchase.CartId)),
+                _ => new PlaceOrderOutcome.Refused(Errors.PaymentGatewayUnavailable),
+            };
+        }
+        var order = pending.Order;
+        // The same gateway key: the gateway answers how this intent stands, and never charges it twice.
+        var payment = await ChargeAsync(new PaymentRequest(order.Total, order.Currency, order.PaymentMethodId, order.CartId, order.SessionId,
+            awaited.Entry.IdempotencyKey, context.TraceIdentifier, ReturnUrl(order.CartId, context)));
+        switch (payment)
+        {
+            case PaymentResult.Succeeded charged:
+                return await awaiting.PlaceAsync(awaited, pending, charged.ChargeId, cancellationToken) switch
+                {
+                    AwaitingAuthentication.Standing.Ordered => await ConfirmAsync(pending),
+                    AwaitingAuthentication.Standing.GivenBack => new PlaceOrderOutcome.Refused(Errors.CartCheckedOut(purchase.CartId)),
+                    _ => new PlaceOrderOutcome.Refused(Errors.PaymentGatewayUnavailable),
+                };
+            case PaymentResult.RequiresAction challenge:
+                return new PlaceOrderOutcome.AuthenticationRequired(challenge.IntentId, challenge.ClientSecret, challenge.RedirectUrl);
+            case PaymentResult.Declined declined:
+                await Task.WhenAll(
+                    awaiting.SettleAsync(awaited, cancellationToken),
+                    declineLimits.CountAsync(purchase.CartId, order.SessionId, context, CancellationToken.None));
+                return declined.Code == AuthenticationFailure
+                    ? new PlaceOrderOutcome.Refused(Errors.AuthenticationFailed)
+                    : new PlaceOrderOutcome.Declined(declined.Code);
+            default:
+                return new PlaceOrderOutcome.Refused(Errors.PaymentGatewayUnavailable);
+        }
+    }
+
+    /// <summary>Stripe's code for an intent whose shopper failed (or abandoned) its 3-D Secure challenge.</summary>
+    private const string AuthenticationFailure = "payment_intent_authentication_failure";
+
+    /// <summary>
+    /// The order placed from the journal, answered as the checkout's 201. Its token is handed out
+    /// once: the first retry replaces the hash nobody holds with its own; any later one (another
+    /// tab, another key) is told the cart is ordered, as any other checkout of an ordered cart is.
+    /// </summary>
+    private async Task<PlaceOrderOutcome> ConfirmAsync(PendingOrder pending)
+    {
+        var order = pending.Order;
+        var confirmationToken = Ids.ConfirmationToken();
+        if (!await orders.ReplaceConfirmationTokenAsync(order.OrderId, order.ConfirmationTokenHash, Sha256.Hex(confirmationToken), CancellationToken.None))
+        {
+            return new PlaceOrderOutcome.Refused(Errors.CartCheckedOut(order.CartId));
+        }
+        var placed = await orders.GetAsync(order.OrderId, CancellationToken.None) ?? order;
+        return new PlaceOrderOutcome.Placed(new CheckoutResponse(placed.OrderId, confirmationToken, placed.EstimatedDelivery, placed.Total, placed.Currency,
+            CheckoutResponse.GuestV2, placed.SessionId), Resumed: true);
+    }
+
+    /// <summary>The checkout page, where the shopper's browser returns from their bank's challenge.</summary>
+    private string ReturnUrl(string cartId, HttpContext context) =>
+        (settings.Value.PaymentReturnUrl is { Length: > 0 } page ? page : $"{context.Request.Scheme}://{context.Request.Host}/checkout/guest")
+        + "?cart_id=" + Uri.EscapeDataString(cartId);
+
+    /// <summary>The order a paid purchase is: the cart's lines as claimed, shipped where and paid how the shopper said.</summary>
+    private static Order OrderOf(Purchase purchase, CartView cart, StoredSession paying, string intentId, string chargeId, string confirmationTokenHash, DateTimeOffset placedAt) =>
+        new(Ids.Order(), purchase.CartId, paying.Session.SessionId, purchase.Email, confirmationTokenHash, OrderStatus.Paid,
+            cart.Subtotal, cart.Currency,
+            [.. cart.Items.Select(i => new OrderLine(i.Sku, i.Name, i.UnitPrice, i.Quantity, i.LineTotal))],
+            purchase.Shipping, purchase.PaymentMethodId, intentId, chargeId, DeliveryEstimate.For(placedAt), placedAt);
 
     /// <summary>Record: the paid order saved (or its charge voided), then the journal, cart and session closed after the answer.</summary>
     private async Task<PlaceOrderOutcome> RecordAsync(Purchase purchase, CartView cart, Hold hold, Paid paid, HttpContext context)
@@ -300,11 +425,7 @@ public sealed partial class PlaceOrder(
         var paying = hold.Paying!;
         var placedAt = time.GetUtcNow();
         var confirmationToken = Ids.ConfirmationToken();
-        var order = new Order(
-            Ids.Order(), purchase.CartId, paying.Session.SessionId, purchase.Email, Sha256.Hex(confirmationToken), OrderStatus.Paid,
-            cart.Subtotal, cart.Currency,
-            [.. cart.Items.Select(i => new OrderLine(i.Sku, i.Name, i.UnitPrice, i.Quantity, i.LineTotal))],
-            purchase.Shipping, purchase.PaymentMethodId, paid.Charge.IntentId, paid.Charge.ChargeId, DeliveryEstimate.For(placedAt), placedAt);
+        var order = OrderOf(purchase, cart, paying, paid.Charge.IntentId, paid.Charge.ChargeId, Sha256.Hex(confirmationToken), placedAt);
         if (!await SaveOrVoidAsync(order, context.TraceIdentifier))
         {
             return new PlaceOrderOutcome.Refused(Errors.CartCheckedOut(purchase.CartId));
@@ -360,7 +481,10 @@ public sealed partial class PlaceOrder(
 
         public Task? CountingDecline { get; set; }
 
-        /// <summary>Set once the order is saved: from then on the order table is the truth, and nothing is let go.</summary>
+        /// <summary>
+        /// Set once the order is saved (from then on the order table is the truth), or once the purchase
+        /// waits for its shopper to authenticate: nothing is let go.
+        /// </summary>
         public bool Placed { get; set; }
 
     }
@@ -442,6 +566,9 @@ public sealed partial class PlaceOrder(
     /// <summary>One key per (cart, cart version, card): a retry of the same purchase is the same charge at the gateway.</summary>
     public static string GatewayKey(string cartId, long cartVersion, string paymentMethodId) =>
         "chk_" + Sha256.Hex($"{cartId}\n{cartVersion}\n{paymentMethodId}")[..32];
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Payment intent {IntentId} of cart {CartId} waits for its shopper to authenticate (3-D Secure)")]
+    private static partial void LogAuthenticationRequired(ILogger logger, string intentId, string cartId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Placed order {OrderId} for cart {CartId}, shopper {Email}, total {Total}")]
     private static partial void LogOrderPlaced(ILogger logger, string orderId, string cartId, [Email] string email, decimal total);

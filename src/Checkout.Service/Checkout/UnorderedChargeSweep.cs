@@ -9,9 +9,11 @@ namespace CheckoutService.Checkout;
 /// sweep, on one replica at a time, takes the purchases still open well after the checkout
 /// deadline, asks the gateway what happened under each one's key, and voids what has no order:
 /// the charge whose answer was lost, or whose order could not be saved and whose void failed.
+/// Purchases waiting for their shopper to authenticate are asked about on every pass instead: the
+/// charged become their orders, so a shopper who closed the tab gets the order within a minute.
 /// </summary>
 public sealed class UnorderedChargeSweep(
-    PaymentJournal journal, UnorderedCharges charges, Database database, TimeProvider time,
+    PaymentJournal journal, UnorderedCharges charges, AwaitingAuthentication awaiting, Database database, TimeProvider time,
     IOptions<CheckoutSettings> settings, ILogger<UnorderedChargeSweep> logger) : PeriodicWork(time, logger)
 {
     protected override TimeSpan Interval => TimeSpan.FromSeconds(30);
@@ -33,5 +35,6 @@ public sealed class UnorderedChargeSweep(
             {
                 await charges.SettleAsync(entry, cancellationToken);
             }
+            await awaiting.SettleWaitingAsync(Batch, cancellationToken);
         }, cancellationToken);
 }

@@ -54,6 +54,12 @@ public static class EdgeProtections
 
     public static IApplicationBuilder UseEdgeProtections(this IApplicationBuilder app)
     {
+        // The TCP peer, kept before the forwarded headers replace it: only it says whether a proxy is trusted.
+        app.Use((context, next) =>
+        {
+            context.Features.Set(new TcpPeer(context.Connection.RemoteIpAddress));
+            return next(context);
+        });
         app.UseForwardedHeaders();
         app.Use((context, next) =>
         {
@@ -64,6 +70,7 @@ public static class EdgeProtections
                 headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains; preload";
                 headers.XContentTypeOptions = "nosniff";
                 headers.XFrameOptions = "DENY";
+                headers["Referrer-Policy"] = "no-referrer"; // no URL of ours, token or id, travels to another site
                 if (response.HttpContext.Request.Path.StartsWithSegments("/api"))
                 {
                     headers.CacheControl = "no-store, no-cache";
@@ -72,7 +79,11 @@ public static class EdgeProtections
                 else
                 {
                     // The page's scripts and styles are files of this service; nothing inline, nothing from elsewhere.
-                    headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                    // A page that needs more (the checkout's card fields from the gateway) sets its own, which stands.
+                    if (string.IsNullOrEmpty(headers.ContentSecurityPolicy))
+                    {
+                        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                    }
                 }
                 return Task.CompletedTask;
             }, context);
@@ -83,16 +94,14 @@ public static class EdgeProtections
 
     /// <summary>
     /// Whether the request came from a trusted proxy (<c>TRUSTED_PROXIES</c>), so a header the edge
-    /// sets, such as the visitor's region, can be believed. The forwarded-headers middleware keeps
-    /// the peer it replaced in <c>X-Original-For</c>.
+    /// sets, such as the visitor's region, can be believed. Decided by the TCP peer as the connection
+    /// gave it (<see cref="TcpPeer"/>), never by a header: a client can send <c>X-Original-For</c> too.
     /// </summary>
     public static bool CameThroughTrustedProxy(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = context.RequestServices.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value;
-        var peer = context.Request.Headers["X-Original-For"] is [{ } original] && IPEndPoint.TryParse(original, out var endpoint)
-            ? endpoint.Address
-            : context.Connection.RemoteIpAddress;
+        var peer = context.Features.Get<TcpPeer>() is { } tcp ? tcp.Address : context.Connection.RemoteIpAddress;
         if (peer is null)
         {
             return false;
@@ -108,3 +117,6 @@ public static class EdgeProtections
     private static string[] Split(string value) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
+
+/// <summary>The address the request's TCP connection came from, before any forwarded header rewrote the client's.</summary>
+public sealed record TcpPeer(IPAddress? Address);

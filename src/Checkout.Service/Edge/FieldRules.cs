@@ -14,6 +14,7 @@ public static class FieldCodes
     public const string OutOfRange = "OUT_OF_RANGE";
     public const string UnsupportedCountry = "UNSUPPORTED_COUNTRY";
     public const string UnknownSku = "UNKNOWN_SKU";
+    public const string PasswordTooWeak = "PASSWORD_TOO_WEAK";
 }
 
 /// <summary>The field rules every request shares, each with the API's code, message and constraint.</summary>

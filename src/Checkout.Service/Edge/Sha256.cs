@@ -12,12 +12,8 @@ public static class Sha256
     public static string Hex(string text) => Convert.ToHexStringLower(Of(text));
 
     /// <summary>
-    /// An email as events carry it: the hash of the trimmed, lower-cased address, the form
-    /// analytics joins on without holding the address itself (docs/decisions/0010).
+    /// An email as events carry it: the hash of its canonical form (<see cref="EmailAddress.Key"/>),
+    /// which analytics joins on without holding the address itself (docs/decisions/0010).
     /// </summary>
-    public static string OfEmail(string email)
-    {
-        ArgumentNullException.ThrowIfNull(email);
-        return Hex(email.Trim().ToLowerInvariant());
-    }
+    public static string OfEmail(string email) => Hex(EmailAddress.Key(email));
 }

@@ -55,10 +55,14 @@ public sealed class CheckoutSettings
     [Range(1_000, 59_000, ErrorMessage = "CHECKOUT_DEADLINE_MS must be between 1000 and 59000 (under the gateway's 60 s read timeout).")]
     public int CheckoutDeadlineMs { get; set; } = 45_000;
 
-    /// <summary>Where the shopper's browser returns after a 3-D Secure step; sent with every confirm.</summary>
+    /// <summary>
+    /// The checkout page's public address, where the shopper's browser returns after a 3-D Secure
+    /// step (<c>?cart_id=</c> is added). Unset: the page on the origin the checkout request came to,
+    /// which suits the embedded simulator; a deployment names its public page.
+    /// </summary>
     [ConfigurationKeyName("PAYMENT_RETURN_URL")]
     [Url(ErrorMessage = "PAYMENT_RETURN_URL must be an absolute http(s) URL.")]
-    public string PaymentReturnUrl { get; set; } = "https://www.vantage.com/checkout/confirm";
+    public string? PaymentReturnUrl { get; set; }
 
     /// <summary>Unset: sessions, carts, idempotency records and rate-limit counters live in process (one replica only).</summary>
     [ConfigurationKeyName("REDIS_URL")]
@@ -124,6 +128,14 @@ public sealed class CheckoutSettings
     /// <summary>The Stripe webhook endpoint's signing secret (<c>whsec_…</c>); two, comma-separated, while one is being rotated.</summary>
     [ConfigurationKeyName("STRIPE_WEBHOOK_SECRET")]
     public string? StripeWebhookSecret { get; set; }
+
+    /// <summary>
+    /// The AES-256 key (base64, 32 bytes) that seals the verification code in the
+    /// <c>account.email_verification</c> event, so the outbox and Kafka hold only ciphertext; the
+    /// mailer holds the same key. Required outside Development, where a random one is made per process.
+    /// </summary>
+    [ConfigurationKeyName("EMAIL_EVENT_KEY")]
+    public string? EmailEventKey { get; set; }
 
     /// <summary>Kafka brokers (<c>host:port</c>, comma-separated); without them events stay in the outbox.</summary>
     [ConfigurationKeyName("KAFKA_BOOTSTRAP_SERVERS")]

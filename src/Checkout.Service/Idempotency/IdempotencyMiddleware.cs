@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.DataProtection;
 using CheckoutService.Edge;
 using CheckoutService.Storage;
 
@@ -22,7 +23,8 @@ public sealed class IdempotentAttribute : Attribute;
 /// only if the claim won. A refused request gives its claim back.
 /// </para>
 /// </summary>
-public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpiringTables tables, TimeProvider time, ILogger<IdempotencyMiddleware> logger)
+public sealed partial class IdempotencyMiddleware(
+    RequestDelegate next, IExpiringTables tables, IDataProtectionProvider dataProtection, TimeProvider time, ILogger<IdempotencyMiddleware> logger)
 {
     public const string Header = "Idempotency-Key";
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
@@ -31,6 +33,15 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
     public static readonly TimeSpan RunningLock = TimeSpan.FromMinutes(2);
 
     private readonly IExpiringTable<IdempotencyRecord> _records = tables.Open("idem:", IdempotencyJson.Default.IdempotencyRecord);
+
+    private readonly IDataProtector _replays = ReplayProtector(dataProtection);
+
+    /// <summary>
+    /// The response kept for replay holds a bearer secret (a checkout's confirmation token), so it is
+    /// kept encrypted with ASP.NET Core Data Protection, whose key ring the replicas share (in Redis
+    /// when there is one): the shared store never holds the token in clear.
+    /// </summary>
+    internal static IDataProtector ReplayProtector(IDataProtectionProvider provider) => provider.CreateProtector("checkout.idempotency-replay.v1");
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -73,7 +84,7 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
                     StatusCode = context.Response.StatusCode,
                     ContentType = context.Response.ContentType,
                     Location = context.Response.Headers.Location,
-                    Body = buffer.ToArray(),
+                    Body = _replays.Protect(buffer.ToArray()),
                 };
                 await RecordAsync(recordKey, held, entry => entry?.Value.Owner == running.Owner
                     ? Decision<bool, IdempotencyRecord>.Write(true, completed, time.GetUtcNow() + Retention)
@@ -167,7 +178,10 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IExpirin
             context.Response.Headers.Location = record.Location;
         }
         context.Response.Headers["Idempotent-Replayed"] = "true";
-        return context.Response.Body.WriteAsync(record.Body ?? []).AsTask();
+        var body = record.Body is { Length: > 0 } sealedBody
+            ? ReplayProtector(context.RequestServices.GetRequiredService<IDataProtectionProvider>()).Unprotect(sealedBody)
+            : [];
+        return context.Response.Body.WriteAsync(body).AsTask();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency record not saved: {Failure}; the answer was sent anyway")]

@@ -15,12 +15,17 @@ public sealed class CheckoutMetrics
     public const string Legacy = "legacy";
     public const string GuestCheckoutType = "guest";
 
-    /// <summary>The gateway failures the error-rate panel tracks, and the decline.</summary>
-    public static readonly string[] PaymentErrorCodes = ["502", "503", "504", "timeout", "network_error", "card_declined"];
+    /// <summary>The gateway failures the error-rate panel tracks, the decline, and the intent that waits for 3-D Secure.</summary>
+    public static readonly string[] PaymentErrorCodes = ["502", "503", "504", "timeout", "network_error", "card_declined", AuthenticationRequired];
+
+    public const string AuthenticationRequired = "authentication_required";
+
+    /// <summary>How a 3-D Secure challenge ended: completed, failed by the shopper or their bank, left for another card, or never answered in time.</summary>
+    public static readonly string[] AuthenticationOutcomes = ["succeeded", "failed", "abandoned", "expired"];
 
     /// <summary>The checkout's own error codes, as its API answers them.</summary>
     public static readonly string[] CheckoutErrorCodes =
-        ["PAYMENT_DECLINED", "PAYMENT_GATEWAY_UNAVAILABLE", "CART_NOT_FOUND", "CART_CHECKED_OUT", "CART_EMPTY", "CHECKOUT_IN_PROGRESS", "CART_CHANGED", "TOO_MANY_DECLINES", "SESSION_EXPIRED", "INTERNAL_ERROR"];
+        ["PAYMENT_DECLINED", "AUTHENTICATION_FAILED", "PAYMENT_GATEWAY_UNAVAILABLE", "CART_NOT_FOUND", "CART_CHECKED_OUT", "CART_EMPTY", "CHECKOUT_IN_PROGRESS", "CART_CHANGED", "TOO_MANY_DECLINES", "SESSION_EXPIRED", "INTERNAL_ERROR"];
 
     private static readonly double[] SecondsBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
     private static readonly double[] RedisBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
@@ -53,6 +58,8 @@ public sealed class CheckoutMetrics
         DeclineLimitRefusals = metrics.CreateCounter("checkout_decline_limit_refusals",
             "Checkouts refused with TOO_MANY_DECLINES (card testing), by the limit that refused them: cart, session or ip", "scope");
         OutboxLag = metrics.CreateGauge("outbox_lag_seconds", "Age of the oldest event not yet acknowledged by the broker");
+        PaymentAuthentications = metrics.CreateCounter("payment_authentication_outcomes",
+            "3-D Secure challenges by how they ended: succeeded, failed, abandoned for another card, or expired unanswered (then voided)", "outcome");
         WebhookEventsParked = metrics.CreateGauge("webhook_events_parked",
             "Stripe events no longer retried: no order matched them in 72 h or 25 attempts (the shared store's count, the same on every replica)");
 
@@ -84,6 +91,10 @@ public sealed class CheckoutMetrics
         RedisExpiredKeys.WithLabels(RedisCluster);
         RedisEvictedKeys.WithLabels(RedisCluster);
         RedisKeys.WithLabels(SessionKeyPattern);
+        foreach (var outcome in AuthenticationOutcomes)
+        {
+            PaymentAuthentications.WithLabels(outcome);
+        }
         foreach (var scope in (string[])["cart", "session", "ip"])
         {
             DeclineLimitRefusals.WithLabels(scope);
@@ -118,6 +129,7 @@ public sealed class CheckoutMetrics
     public Gauge OutboxLag { get; }
     public Counter DeclineLimitRefusals { get; }
     public Gauge WebhookEventsParked { get; }
+    public Counter PaymentAuthentications { get; }
 
     /// <summary>Times one Redis command and counts it.</summary>
     public async Task<T> RedisAsync<T>(string cmd, Func<Task<T>> command)

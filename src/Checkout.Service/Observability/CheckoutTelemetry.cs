@@ -21,6 +21,9 @@ public static class CheckoutTelemetry
     public const string StripeRequestId = "stripe_request_id";
 
     public const string AttemptStartEvent = "payment_attempt_start";
+
+    /// <summary>The intent waits for the shopper to authenticate (3-D Secure).</summary>
+    public const string AuthenticationRequiredEvent = "payment_authentication_required";
     public const string AttemptResultEvent = "payment_attempt_result";
     public const string RetryBackoffEvent = "payment_retry_backoff";
 }

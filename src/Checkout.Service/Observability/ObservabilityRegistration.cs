@@ -21,6 +21,9 @@ public static class ObservabilityRegistration
             o.UseUtcTimestamp = true;
             o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
         });
+        // The hosting layer's request lines print the whole URL, query string included, where a confirmation
+        // token may ride (?confirmation_token=, kept for old clients): they stay off, whatever the configuration says.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // No discriminator: it would append the field name to the value before redaction (u***@example.com:Email).
         builder.Logging.EnableRedaction(o => o.ApplyDiscriminator = false);
         builder.Services.AddRedaction(redaction =>

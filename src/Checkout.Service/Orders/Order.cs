@@ -87,6 +87,12 @@ public interface IOrderStore
 
     /// <summary>The order's statuses, oldest first, its first ("paid", placed) included.</summary>
     Task<IReadOnlyList<OrderStatusChange>> HistoryAsync(string orderId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Gives the order a new confirmation token if it still has <paramref name="expectedHash"/>: one
+    /// caller wins, so a token is handed out once. False when the hash has changed or there is no such order.
+    /// </summary>
+    Task<bool> ReplaceConfirmationTokenAsync(string orderId, string expectedHash, string newHash, CancellationToken cancellationToken);
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]

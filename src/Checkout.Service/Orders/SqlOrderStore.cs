@@ -21,9 +21,9 @@ internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderSt
             return await database.WriteAsync(async (connection, transaction) =>
             {
                 await connection.ExecuteAsync(new CommandDefinition(
-                    $"INSERT INTO orders ({Columns}) VALUES (@OrderId, @CartId, @SessionId, @Email, @ConfirmationTokenHash, @Status, " +
+                    $"INSERT INTO orders ({Columns}, email_key) VALUES (@OrderId, @CartId, @SessionId, @Email, @ConfirmationTokenHash, @Status, " +
                     "@TotalCents, @Currency, @Lines, @ShippingAddress, @PaymentMethodId, @PaymentIntentId, @ChargeId, " +
-                    "@EstimatedDelivery, @CreatedAt, @CreatedAt, @AmountRefundedCents)",
+                    "@EstimatedDelivery, @CreatedAt, @CreatedAt, @AmountRefundedCents, @EmailKey)",
                     OrderRow.From(order, database), transaction, cancellationToken: cancellationToken));
                 await AppendHistoryAsync(connection, transaction,
                     new OrderStatusChange("placed:" + order.OrderId, order.OrderId, order.Status, "placed", order.CreatedAt), cancellationToken);
@@ -36,6 +36,11 @@ internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderSt
             return false;
         }
     }
+
+    public async Task<bool> ReplaceConfirmationTokenAsync(string orderId, string expectedHash, string newHash, CancellationToken cancellationToken) =>
+        await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE orders SET confirmation_token_hash = @newHash WHERE order_id = @orderId AND confirmation_token_hash = @expectedHash",
+            new { orderId, expectedHash, newHash }, transaction, cancellationToken: cancellationToken)), cancellationToken) == 1;
 
     public Task<Order?> GetAsync(string orderId, CancellationToken cancellationToken) =>
         QuerySingleAsync("order_id = @key", orderId, cancellationToken);
@@ -144,12 +149,16 @@ internal sealed class SqlOrderStore(Database database, Outbox outbox) : IOrderSt
         public object CreatedAt { get; set; } = "";
         public long AmountRefundedCents { get; set; }
 
+        /// <summary>Written, never read back: the canonical email accounts are matched by (<see cref="EmailAddress.Key"/>).</summary>
+        public string? EmailKey { get; set; }
+
         public static OrderRow From(Order o, Database database) => new()
         {
             OrderId = o.OrderId,
             CartId = o.CartId,
             SessionId = o.SessionId,
             Email = o.Email,
+            EmailKey = EmailAddress.Key(o.Email),
             ConfirmationTokenHash = o.ConfirmationTokenHash,
             Status = o.Status,
             TotalCents = o.Total.Cents,

@@ -2,6 +2,7 @@ using CheckoutService.Edge;
 
 namespace CheckoutService.Payments;
 
+/// <param name="ReturnUrl">Where the shopper's browser comes back to after a 3-D Secure step: the checkout page.</param>
 /// <param name="IdempotencyKey">The same for every attempt at paying for the same cart contents with the same card, so no retry can charge twice.</param>
 public sealed record PaymentRequest(
     Money Amount,
@@ -10,7 +11,8 @@ public sealed record PaymentRequest(
     string CartId,
     string SessionId,
     string IdempotencyKey,
-    string RequestId);
+    string RequestId,
+    string ReturnUrl);
 
 public abstract record PaymentResult
 {
@@ -19,12 +21,18 @@ public abstract record PaymentResult
     /// <summary>The card was refused: terminal, never retried.</summary>
     public sealed record Declined(string Code, string Message) : PaymentResult;
 
+    /// <summary>
+    /// The shopper's bank asks them to authenticate (3-D Secure) at <paramref name="RedirectUrl"/>;
+    /// nothing is charged until they do. <paramref name="ClientSecret"/> lets Stripe.js show the same step.
+    /// </summary>
+    public sealed record RequiresAction(string IntentId, string ClientSecret, string RedirectUrl) : PaymentResult;
+
     /// <summary>The gateway could not be reached or failed; the shopper may retry.</summary>
     public sealed record Unavailable(string Reason) : PaymentResult;
 }
 
-/// <summary>What the gateway holds under a purchase's key: the intent, and whether money was taken.</summary>
-public sealed record GatewayIntent(string IntentId, string Status, bool Charged);
+/// <summary>What the gateway holds under a purchase's key: the intent, and whether money was taken (by which charge).</summary>
+public sealed record GatewayIntent(string IntentId, string Status, bool Charged, string? ChargeId = null);
 
 /// <summary>A look-up's answer: <paramref name="Answered"/> false when the gateway could not say; <paramref name="Intent"/> null when it has none.</summary>
 public sealed record GatewayLookup(bool Answered, GatewayIntent? Intent);

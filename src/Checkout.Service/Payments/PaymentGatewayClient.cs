@@ -43,6 +43,9 @@ internal sealed partial class PaymentGatewayClient(
             case PaymentResult.Declined declined:
                 span?.SetStatus(ActivityStatusCode.Error, "declined: " + declined.Code);
                 break;
+            case PaymentResult.RequiresAction:
+                span?.AddEvent(new ActivityEvent(CheckoutTelemetry.AuthenticationRequiredEvent));
+                break;
             case PaymentResult.Unavailable unavailable:
                 span?.SetStatus(ActivityStatusCode.Error, unavailable.Reason);
                 break;
@@ -68,16 +71,22 @@ internal sealed partial class PaymentGatewayClient(
 
         var confirm = await PostAsync(
             "api/v1/intents/confirm",
-            new ConfirmIntentRequest(intent.IntentId, settings.Value.PaymentReturnUrl),
+            new ConfirmIntentRequest(intent.IntentId, request.ReturnUrl),
             GatewayJson.Default.ConfirmIntentRequest, GatewayJson.Default.ConfirmIntentResponse,
             request.RequestId, request.IdempotencyKey + ":confirm", cancellationToken);
         if (confirm.Failure is { } confirmFailure)
         {
             return confirmFailure;
         }
-        return confirm.Body!.Status == IntentStatus.Succeeded && confirm.Body.ChargeId is { } chargeId
-            ? new PaymentResult.Succeeded(confirm.Body.IntentId, chargeId, confirm.StripeRequestId ?? create.StripeRequestId)
-            : new PaymentResult.Unavailable($"intent {confirm.Body.IntentId} ended as {confirm.Body.Status}");
+        // Confirming again answers how the intent stands: charged, or still waiting for its shopper.
+        return confirm.Body! switch
+        {
+            { Status: IntentStatus.Succeeded, ChargeId: { } chargeId } confirmed =>
+                new PaymentResult.Succeeded(confirmed.IntentId, chargeId, confirm.StripeRequestId ?? create.StripeRequestId),
+            { Status: IntentStatus.RequiresAction, ClientSecret: { } secret, NextAction.RedirectToUrl.Url: { } url } waiting =>
+                new PaymentResult.RequiresAction(waiting.IntentId, secret, url),
+            var other => new PaymentResult.Unavailable($"intent {other.IntentId} ended as {other.Status}"),
+        };
     }
 
     public async Task<GatewayLookup> FindAsync(string idempotencyKey, string requestId, CancellationToken cancellationToken)
@@ -97,7 +106,7 @@ internal sealed partial class PaymentGatewayClient(
             {
                 return new GatewayLookup(false, null);
             }
-            return new GatewayLookup(true, new GatewayIntent(intent.IntentId, intent.Status, intent.Status == IntentStatus.Succeeded));
+            return new GatewayLookup(true, new GatewayIntent(intent.IntentId, intent.Status, intent.Status == IntentStatus.Succeeded, intent.ChargeId));
         }
         catch (Exception e) when (IsNoAnswer(e, cancellationToken))
         {

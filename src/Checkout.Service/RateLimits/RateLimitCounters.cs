@@ -14,6 +14,9 @@ public interface IRateLimitCounters
 {
     /// <summary>Counts one hit on <paramref name="key"/> and returns the count so far in its window.</summary>
     Task<long> HitAsync(string key, TimeSpan window, CancellationToken cancellationToken);
+
+    /// <summary>The count so far in <paramref name="key"/>'s window, without counting a hit: 0 when there is none.</summary>
+    Task<long> CountAsync(string key, CancellationToken cancellationToken);
 }
 
 internal sealed class InMemoryRateLimitCounters(InMemoryTables tables, TimeProvider time) : IRateLimitCounters
@@ -26,6 +29,9 @@ internal sealed class InMemoryRateLimitCounters(InMemoryTables tables, TimeProvi
             var next = new HitCount((entry?.Value.Count ?? 0) + 1);
             return Decision<long, HitCount>.Write(next.Count, next, entry?.ExpiresAt ?? time.GetUtcNow() + window);
         }, cancellationToken);
+
+    public async Task<long> CountAsync(string key, CancellationToken cancellationToken) =>
+        (await _counts.GetAsync(key, cancellationToken))?.Value.Count ?? 0;
 }
 
 /// <summary>The count for an in-process window.</summary>
@@ -46,4 +52,7 @@ internal sealed class RedisRateLimitCounters(IConnectionMultiplexer redis, Check
 
     public async Task<long> HitAsync(string key, TimeSpan window, CancellationToken cancellationToken) =>
         (long)await RedisCommandTiming.Timed(metrics, "incr", () => redis.GetDatabase().ScriptEvaluateAsync(Hit, ["rl:" + key], [(long)window.TotalMilliseconds]));
+
+    public async Task<long> CountAsync(string key, CancellationToken cancellationToken) =>
+        (long?)await RedisCommandTiming.Timed(metrics, "get", () => redis.GetDatabase().StringGetAsync("rl:" + key)) ?? 0;
 }

@@ -81,10 +81,14 @@ public sealed partial class GuestSessions(
     public Task ResumeAsync(StoredSession paying, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(paying);
-        return ChangeAsync(paying.Session.SessionId, s => s.Status == SessionStatus.PaymentPending && s.CheckoutClaimId == paying.Session.CheckoutClaimId
-            ? s with { Status = SessionStatus.Active, CheckoutClaimId = null, ClaimExpiresAt = null }
-            : null, cancellationToken, paying);
+        return ResumeAsync(paying.Session.SessionId, paying.Session.CheckoutClaimId, cancellationToken, paying);
     }
+
+    /// <summary>The payment of the checkout holding <paramref name="claimId"/> ended without an order, known by the session's id alone.</summary>
+    public Task ResumeAsync(string sessionId, string? claimId, CancellationToken cancellationToken, StoredSession? seen = null) =>
+        ChangeAsync(sessionId, s => s.Status == SessionStatus.PaymentPending && s.CheckoutClaimId == claimId
+            ? s with { Status = SessionStatus.Active, CheckoutClaimId = null, ClaimExpiresAt = null }
+            : null, cancellationToken, seen);
 
     /// <summary>The order is placed: the session is done and remembers the intent that paid, when it is known.</summary>
     public Task<StoredSession?> CompleteAsync(string sessionId, string? paymentIntentId, CancellationToken cancellationToken, StoredSession? seen = null) =>

@@ -17,6 +17,9 @@ public sealed record OutboxEvent(string EventId, string Topic, string Key, strin
 }
 
 /// <summary>A stored event with its place in the outbox and how its delivery went.</summary>
+/// <summary>A topic whose events carry a secret (sealed, but still one): their rows are deleted once the broker has them.</summary>
+public sealed record SecretTopic(string Topic);
+
 public sealed record OutboxRow(long Seq, OutboxEvent Event, int Attempts, string? LastError, DateTimeOffset? SentAt, DateTimeOffset? ParkedAt);
 
 /// <summary>
@@ -25,8 +28,10 @@ public sealed record OutboxRow(long Seq, OutboxEvent Event, int Attempts, string
 /// relay reads them in order, marks each sent only after the broker acknowledged it, and parks one
 /// that keeps failing. Without a broker the events stay here, readable with <c>events tail</c>.
 /// </summary>
-public sealed class Outbox(Database database)
+public sealed class Outbox(Database database, IEnumerable<SecretTopic> secretTopics)
 {
+    private readonly string[] _secretTopics = [.. secretTopics.Select(t => t.Topic)];
+
     private const string Columns = "seq, event_id, topic, event_key, event_type, payload, created_at, attempts, last_error, sent_at, parked_at";
 
     /// <summary>Adds an event in the caller's transaction; false (and nothing written) when an event with its id is there already.</summary>
@@ -71,10 +76,19 @@ public sealed class Outbox(Database database)
         {
             return;
         }
-        // One statement for the batch, not one round trip per event.
-        await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE outbox SET sent_at = @At, last_error = NULL WHERE {database.AnyOf("seq", "@Seqs")}",
-            new { Seqs = seqs.ToArray(), At = database.Time(at) }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+        // One statement for the batch, not one round trip per event; events that carry a secret are not kept.
+        var batch = new { Seqs = seqs.ToArray(), At = database.Time(at), Secret = _secretTopics };
+        await database.WriteAsync(async (connection, transaction) =>
+        {
+            if (_secretTopics.Length > 0)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    $"DELETE FROM outbox WHERE {database.AnyOf("seq", "@Seqs")} AND {database.AnyOf("topic", "@Secret")}", batch, transaction,
+                    cancellationToken: cancellationToken));
+            }
+            return await connection.ExecuteAsync(new CommandDefinition(
+                $"UPDATE outbox SET sent_at = @At, last_error = NULL WHERE {database.AnyOf("seq", "@Seqs")}", batch, transaction, cancellationToken: cancellationToken));
+        }, cancellationToken);
     }
 
     /// <summary>

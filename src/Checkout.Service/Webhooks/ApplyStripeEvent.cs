@@ -1,3 +1,4 @@
+using CheckoutService.Checkout;
 using CheckoutService.Edge;
 using CheckoutService.Orders;
 
@@ -19,7 +20,7 @@ public enum EventOutcome
 /// Routes a verified event by type to the order it is about. Each change carries the event's id,
 /// so an event applies once however often it is delivered, by however many replicas.
 /// </summary>
-public sealed class ApplyStripeEvent(IOrderStore orders, TimeProvider time)
+public sealed class ApplyStripeEvent(IOrderStore orders, AwaitingAuthentication awaiting, TimeProvider time)
 {
     private static readonly HashSet<string> Handled = new(StringComparer.Ordinal)
     {
@@ -39,7 +40,15 @@ public sealed class ApplyStripeEvent(IOrderStore orders, TimeProvider time)
         {
             if (await FindOrderAsync(stripeEvent, cancellationToken) is not { } order)
             {
-                return EventOutcome.WaitingForOrder;
+                switch (attempt == 0 ? await SettleAwaitingAsync(stripeEvent, cancellationToken) : null)
+                {
+                    case AwaitingAuthentication.Standing.Ordered:
+                        continue; // placed from the journal just now: the event applies to it
+                    case AwaitingAuthentication.Standing.GivenBack:
+                        return EventOutcome.Ignored; // no order will ever come of this intent
+                    default:
+                        return EventOutcome.WaitingForOrder;
+                }
             }
             var current = new OrderState(order.Status, order.AmountRefunded.Cents);
             if (Next(current, stripeEvent, order.Total.Cents) is not { } next)
@@ -60,6 +69,15 @@ public sealed class ApplyStripeEvent(IOrderStore orders, TimeProvider time)
     }
 
     private const int MaxAttempts = 8;
+
+    /// <summary>
+    /// An intent's outcome for a purchase that waited for 3-D Secure: the shopper may have closed the
+    /// tab, so the event settles it (the gateway, asked again, decides). Null when none waited on it.
+    /// </summary>
+    private async Task<AwaitingAuthentication.Standing?> SettleAwaitingAsync(StripeEvent stripeEvent, CancellationToken cancellationToken) =>
+        stripeEvent.Type is "payment_intent.succeeded" or "payment_intent.payment_failed" && stripeEvent.PaymentIntentId is { Length: > 0 } intentId
+            ? await awaiting.SettleByIntentAsync(intentId, cancellationToken)
+            : null;
 
     /// <summary>
     /// What the order becomes, or null when the event changes nothing. Status only moves forward

@@ -27,4 +27,7 @@ public abstract class OrderStoreDecorator : IOrderStore
 
     public Task<IReadOnlyList<OrderStatusChange>> HistoryAsync(string orderId, CancellationToken cancellationToken) =>
         Inner.HistoryAsync(orderId, cancellationToken);
+
+    public Task<bool> ReplaceConfirmationTokenAsync(string orderId, string expectedHash, string newHash, CancellationToken cancellationToken) =>
+        Inner.ReplaceConfirmationTokenAsync(orderId, expectedHash, newHash, cancellationToken);
 }

@@ -88,6 +88,12 @@ public sealed class FlagTests(PostgresServer postgres) : IAsyncDisposable
         var untrusting = App(new() { ["GUEST_CHECKOUT_V2_REGIONS"] = "us-east-1", ["REGION"] = "eu-west-1", ["REGION_HEADER"] = "X-Edge-Region", ["TRUSTED_PROXIES"] = "10.0.0.1" });
         using var direct = Browser(untrusting);
         Assert.Equal("region_not_targeted", (string?)(await ReadFlagAsync(direct, r => r.Headers.Add("X-Edge-Region", "us-east-1")))["reason"]);
+        // Trust is the TCP peer's: a client that names a trusted proxy in a header of its own is still not one.
+        Assert.Equal("region_not_targeted", (string?)(await ReadFlagAsync(direct, r =>
+        {
+            r.Headers.Add("X-Edge-Region", "us-east-1");
+            r.Headers.Add("X-Original-For", "10.0.0.1:443");
+        }))["reason"]);
     }
 
     [Fact]

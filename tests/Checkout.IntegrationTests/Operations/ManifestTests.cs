@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Reflection;
 using System.Text.Json.Nodes;
@@ -49,14 +50,14 @@ public sealed partial class ManifestTests
         var metricsPort = new Uri(Defaults.MetricsUrl).Port;
         Assert.Equal((8080, 9090), (apiPort, metricsPort));
 
-        var ports = Items(Container["ports"]).ToDictionary(p => Text(p["name"]), p => int.Parse(Text(p["containerPort"])));
+        var ports = Items(Container["ports"]).ToDictionary(p => Text(p["name"]), p => Number(p["containerPort"]));
         Assert.Equal(apiPort, ports["http"]);
         Assert.Equal(metricsPort, ports["metrics"]);
         var env = Env(Container);
         Assert.Equal(apiPort, new Uri(env["ASPNETCORE_URLS"]!).Port);
         Assert.Equal(metricsPort, new Uri(env["METRICS_URL"]!).Port);
         var annotations = Deployment["spec"]["template"]["metadata"]["annotations"];
-        Assert.Equal(("true", metricsPort.ToString()), (Text(annotations["prometheus.io/scrape"]), Text(annotations["prometheus.io/port"])));
+        Assert.Equal(("true", metricsPort.ToString(CultureInfo.InvariantCulture)), (Text(annotations["prometheus.io/scrape"]), Text(annotations["prometheus.io/port"])));
 
         // The Service routes to the container's named ports; Prometheus and compose use the same numbers.
         var service = Yaml("deploy/k8s/service.yaml");
@@ -125,12 +126,12 @@ public sealed partial class ManifestTests
     public void Deployment_GivesTheDrainItsTime_AndStartsWithTheLogsTargeting()
     {
         var env = Env(Container);
-        var drain = env.TryGetValue("SHUTDOWN_DRAIN_SECONDS", out var value) ? int.Parse(value!) : Defaults.ShutdownDrainSeconds;
-        var preStop = int.Parse(Text(Container["lifecycle"]["preStop"]["sleep"]["seconds"]));
-        Assert.True(int.Parse(Text(PodSpec["terminationGracePeriodSeconds"])) > preStop + drain);
+        var drain = env.TryGetValue("SHUTDOWN_DRAIN_SECONDS", out var value) ? int.Parse(value!, CultureInfo.InvariantCulture) : Defaults.ShutdownDrainSeconds;
+        var preStop = Number(Container["lifecycle"]["preStop"]["sleep"]["seconds"]);
+        Assert.True(Number(PodSpec["terminationGracePeriodSeconds"]) > preStop + drain);
         // A draining pod answers 503; liveness must not restart it before the drain ends.
         var liveness = Container["livenessProbe"];
-        Assert.True(int.Parse(Text(liveness["periodSeconds"])) * int.Parse(Text(liveness["failureThreshold"])) > drain);
+        Assert.True(Number(liveness["periodSeconds"]) * Number(liveness["failureThreshold"]) > drain);
 
         Assert.Equal(("5", "us-east-1"), (env["GUEST_CHECKOUT_V2_PERCENT"], env["GUEST_CHECKOUT_V2_REGIONS"]));
         Assert.Equal("6", Text(Deployment["spec"]["replicas"]));
@@ -160,11 +161,11 @@ public sealed partial class ManifestTests
         var routes = Items(service["routes"]).ToDictionary(r => Text(r["name"]));
         YamlNode Plugin(string route, string name) => Items(routes[route]["plugins"]).Single(p => Text(p["name"]) == name)["config"];
 
-        Assert.Equal(Defaults.CheckoutRateLimitPerMinute, int.Parse(Text(Plugin("guest-checkout-v2-create", "rate-limiting")["minute"])));
-        Assert.Equal(Defaults.SessionReadRateLimitPerMinute, int.Parse(Text(Plugin("guest-checkout-v2-session", "rate-limiting")["minute"])));
+        Assert.Equal(Defaults.CheckoutRateLimitPerMinute, Number(Plugin("guest-checkout-v2-create", "rate-limiting")["minute"]));
+        Assert.Equal(Defaults.SessionReadRateLimitPerMinute, Number(Plugin("guest-checkout-v2-session", "rate-limiting")["minute"]));
         var size = Plugin("guest-checkout-v2-create", "request-size-limiting");
         Assert.Equal("kilobytes", Text(size["size_unit"])); // Kong's kilobyte is 1024 bytes
-        Assert.Equal(BodyLimits.Json, long.Parse(Text(size["allowed_payload_size"])) * 1024);
+        Assert.Equal(BodyLimits.Json, Number(size["allowed_payload_size"]) * 1024);
         var appOrigins = Defaults.CorsAllowedOrigins.Split(',');
         Assert.All(routes.Keys, r => Assert.Subset(appOrigins.ToHashSet(), Items(Plugin(r, "cors")["origins"]).Select(Text).ToHashSet()));
     }
@@ -249,6 +250,8 @@ public sealed partial class ManifestTests
         Items(Yaml(relative)["groups"]).SelectMany(group => Items(group["rules"]));
 
     private static IEnumerable<YamlNode> Items(YamlNode node) => (YamlSequenceNode)node;
+
+    private static int Number(YamlNode node) => int.Parse(Text(node), CultureInfo.InvariantCulture);
 
     private static string Text(YamlNode node) => ((YamlScalarNode)node).Value ?? "";
 

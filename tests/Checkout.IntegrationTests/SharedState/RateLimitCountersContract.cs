@@ -17,6 +17,18 @@ public abstract class RateLimitCountersContract(Func<IRateLimitCounters> counter
     }
 
     [Fact]
+    public async Task Count_ReadsTheWindowWithoutCountingAHit()
+    {
+        var store = counters();
+        var key = Guid.NewGuid().ToString("N");
+        Assert.Equal(0, await store.CountAsync(key, CancellationToken.None));
+        await store.HitAsync(key, TimeSpan.FromMinutes(1), CancellationToken.None);
+        await store.HitAsync(key, TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.Equal(2, await store.CountAsync(key, CancellationToken.None));
+        Assert.Equal(2, await store.CountAsync(key, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Hit_OtherKeys_CountApart()
     {
         var store = counters();

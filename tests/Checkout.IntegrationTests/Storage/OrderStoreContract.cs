@@ -13,7 +13,7 @@ public abstract class OrderStoreContract : IAsyncLifetime
 
     protected abstract Task<string> DatabaseUrlAsync();
 
-    protected IOrderStore Store => new SqlOrderStore(_database!, new Outbox(_database!));
+    protected IOrderStore Store => new SqlOrderStore(_database!, new Outbox(_database!, []));
 
     public async ValueTask InitializeAsync()
     {
@@ -102,7 +102,7 @@ public abstract class OrderStoreContract : IAsyncLifetime
     {
         var database = Database.FromUrl(await DatabaseUrlAsync());
         await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Migrations.ApplyAsync(database, TimeProvider.System, CancellationToken.None)));
-        Assert.True(await new SqlOrderStore(database, new Outbox(database)).TryAddAsync(NewOrder(Ids.Cart()), CancellationToken.None));
+        Assert.True(await new SqlOrderStore(database, new Outbox(database, [])).TryAddAsync(NewOrder(Ids.Cart()), CancellationToken.None));
     }
 }
 
