@@ -67,8 +67,8 @@ try
 
     app.UseRequestIds();
     app.UseErrorHandling();
-    app.UseCheckoutPagePolicy(); // before the edge's headers, so the page's own policy is the one sent
     app.UseEdgeProtections();
+    app.UseCheckoutPagePolicy();
     app.UsePageAssets();
     app.UseRouting();
     app.UseCors();

@@ -32,20 +32,14 @@ public static class PageRegistration
 
     /// <summary>
     /// The checkout page's Content-Security-Policy, which lets the payment provider's script and frames
-    /// in. It must come before the edge's headers in the pipeline: response-starting callbacks run last
-    /// registered first, so this one, registered earlier, has the last word on that page.
+    /// in. The edge sends its own policy only on a response that has none, so this one stands.
     /// </summary>
     public static IApplicationBuilder UseCheckoutPagePolicy(this IApplicationBuilder app) =>
         app.Use((context, next) =>
         {
             if (context.Request.Path.Equals(GuestCheckoutPath, StringComparison.OrdinalIgnoreCase))
             {
-                context.Response.OnStarting(static state =>
-                {
-                    var context = (HttpContext)state;
-                    context.Response.Headers.ContentSecurityPolicy = context.RequestServices.GetRequiredService<PaymentScript>().PagePolicy;
-                    return Task.CompletedTask;
-                }, context);
+                context.Response.Headers.ContentSecurityPolicy = context.RequestServices.GetRequiredService<PaymentScript>().PagePolicy;
             }
             return next(context);
         });
