@@ -28,6 +28,13 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public IBrowser Browser { get; private set; } = null!;
 
+    /// <summary>
+    /// Each test's limit (<c>[Fact(Timeout = …)]</c>). A test takes well under a minute, and an action
+    /// that cannot happen fails after the context's 90 s; a wait with no timeout of its own (an
+    /// evaluated promise, an event) is what this catches, so the run fails that test rather than hang.
+    /// </summary>
+    public const int TestTimeoutMs = 180_000;
+
     /// <summary>Screenshots and failure traces land here, beside the test binaries.</summary>
     public static string OutputDirectory { get; } = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "browser-output")).FullName;
 

@@ -32,7 +32,7 @@ public sealed partial class CheckoutPageTests
         return keys;
     }
 
-    [Fact]
+    [Fact(Timeout = BrowserFixture.TestTimeoutMs)]
     public async Task DeclinedCard_SaysSoAtTheCard_AndAnotherCardOnTheSameCartPays_ChargingOnce()
     {
         await ToCheckoutAsync(_page);
@@ -57,7 +57,7 @@ public sealed partial class CheckoutPageTests
         Assert.NotEqual(keys[0], keys[1]); // the second card is a new payment
     }
 
-    [Fact]
+    [Fact(Timeout = BrowserFixture.TestTimeoutMs)]
     public async Task InsufficientFunds_TheMessageIsAtTheCardField_WhichHasTheFocus()
     {
         await ToCheckoutAsync(_page);
@@ -71,7 +71,7 @@ public sealed partial class CheckoutPageTests
         Assert.Equal("#card-field", await _page.GetAttributeAsync("#error-summary a", "href"));
     }
 
-    [Fact]
+    [Fact(Timeout = BrowserFixture.TestTimeoutMs)]
     public async Task CardFieldError_ShowsInlineFromTheFieldsOwnChangeEvents()
     {
         await ToCheckoutAsync(_page);
@@ -83,7 +83,7 @@ public sealed partial class CheckoutPageTests
         await Assertions.Expect(_page.Locator("#card-error")).ToHaveTextAsync("");
     }
 
-    [Fact]
+    [Fact(Timeout = BrowserFixture.TestTimeoutMs)]
     public async Task ThreeDSecure_ChallengeCompletedInTheModal_PlacesTheOrder_WithTheSameKey()
     {
         await ToCheckoutAsync(_page);
@@ -105,7 +105,7 @@ public sealed partial class CheckoutPageTests
         Assert.Equal(keys[0], keys[1]); // the same checkout, sent again after the check
     }
 
-    [Fact]
+    [Fact(Timeout = BrowserFixture.TestTimeoutMs)]
     public async Task ThreeDSecure_ChallengeFailed_SaysSoAtTheCard_AndAnotherCardPays()
     {
         await ToCheckoutAsync(_page);
@@ -129,7 +129,7 @@ public sealed partial class CheckoutPageTests
         Assert.NotEqual(keys[1], keys[2]);
     }
 
-    [Fact]
+    [Fact(Timeout = BrowserFixture.TestTimeoutMs)]
     public async Task ThreeDSecure_CompletedAndTheTabClosedBeforeItResubmits_TheOrderComesByWebhook_AndTheRetryFindsItPaid()
     {
         await using var host = await new ServiceHost(settings: new Dictionary<string, string> { ["STRIPE_WEBHOOK_SECRET"] = "whsec_browser_tests" }).WarmAsync();
@@ -147,6 +147,7 @@ public sealed partial class CheckoutPageTests
         var body = await answer.JsonAsync();
         Assert.Equal("AUTHENTICATION_REQUIRED", body?.GetProperty("error").GetString());
         var challengeUrl = body!.Value.GetProperty("next_action").GetProperty("url").GetString()!;
+        var headers = await request.AllHeadersAsync(); // read from the browser, so while the tab is open
 
         // The shopper answers the bank elsewhere, and the checkout tab is gone before it can send the checkout again.
         var elsewhere = await page.Context.NewPageAsync();
@@ -158,7 +159,6 @@ public sealed partial class CheckoutPageTests
         await Eventually(async () => await orders.OrderIdOfAsync(cartId, CancellationToken.None) is not null);
         Assert.Equal(1, host.Gateway.Ledger(cartId).Charges);
 
-        var headers = await request.AllHeadersAsync();
         var retry = await elsewhere.Context.APIRequest.PostAsync(request.Url, new()
         {
             DataString = request.PostData,
@@ -176,7 +176,7 @@ public sealed partial class CheckoutPageTests
         await elsewhere.Context.CloseAsync();
     }
 
-    [Fact]
+    [Fact(Timeout = BrowserFixture.TestTimeoutMs)]
     public async Task Pci_PayingWithACard_NoRequestToTheServiceAndNoLogLine_HoldsTheCardNumber()
     {
         await using var host = await new ServiceHost(captureLogs: true).WarmAsync();
