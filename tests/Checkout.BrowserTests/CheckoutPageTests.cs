@@ -163,8 +163,17 @@ public sealed partial class CheckoutPageTests(BrowserFixture browser) : IAsyncLi
 
     private static async Task<ServiceHost> OwnHostAsync(FakeTimeProvider? clock = null) => await new ServiceHost(clock).WarmAsync();
 
-    private static async Task ShotAsync(IPage page, string name) =>
+    private static async Task ShotAsync(IPage page, string name)
+    {
+        // The provider's frame is painted only once it has been on screen: below the fold, a full-page shot shows it blank.
+        var cardFrame = page.Locator("#card-element iframe");
+        if (await cardFrame.CountAsync() > 0)
+        {
+            await cardFrame.ScrollIntoViewIfNeededAsync();
+            await Assertions.Expect(CardFrame(page).GetByLabel("Card number")).ToBeVisibleAsync();
+        }
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.OutputDirectory, name + ".png"), FullPage = true });
+    }
 
     [GeneratedRegex(@"/checkout/guest\?cart_id=cart_\w+$")]
     private static partial Regex CheckoutUrl();
