@@ -68,6 +68,7 @@ try
     app.UseRequestIds();
     app.UseErrorHandling();
     app.UseEdgeProtections();
+    app.UseCheckoutPagePolicy();
     app.UsePageAssets();
     app.UseRouting();
     app.UseCors();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using CheckoutService.Analytics;
 using CheckoutService.Payments;
 using CheckoutService.Storage;
@@ -26,6 +27,13 @@ public sealed class BrowserFixture : IAsyncLifetime
     public ServiceHost Host { get; } = new();
 
     public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>
+    /// Each test's limit (<c>[Fact(Timeout = …)]</c>). A test takes well under a minute, and an action
+    /// that cannot happen fails after the context's 90 s; a wait with no timeout of its own (an
+    /// evaluated promise, an event) is what this catches, so the run fails that test rather than hang.
+    /// </summary>
+    public const int TestTimeoutMs = 180_000;
 
     /// <summary>Screenshots and failure traces land here, beside the test binaries.</summary>
     public static string OutputDirectory { get; } = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "browser-output")).FullName;
@@ -66,10 +74,18 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 }
 
-/// <summary>The service on Kestrel with its embedded defaults: its own SQLite file, the in-process gateway simulator, optionally a fake clock.</summary>
-public sealed class ServiceHost(FakeTimeProvider? clock = null) : WebApplicationFactory<Program>
+/// <summary>
+/// The service on Kestrel with its embedded defaults: its own SQLite file, the in-process gateway
+/// simulator; optionally a fake clock, settings of its own, and every log line it writes, at Trace.
+/// </summary>
+public sealed class ServiceHost(FakeTimeProvider? clock = null, IReadOnlyDictionary<string, string>? settings = null, bool captureLogs = false)
+    : WebApplicationFactory<Program>
 {
     private readonly string _data = Directory.CreateTempSubdirectory("checkout-browser-").FullName;
+    private readonly ConcurrentQueue<string> _logLines = new();
+
+    /// <summary>Each log line as written, with its structured values (only when started with <c>captureLogs</c>).</summary>
+    public IReadOnlyCollection<string> LogLines => _logLines;
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -106,10 +122,50 @@ public sealed class ServiceHost(FakeTimeProvider? clock = null) : WebApplication
         }
         builder.UseSetting("RATE_LIMIT_DECLINES_PER_CART", "100000");
         builder.UseSetting("RATE_LIMIT_DECLINES_PER_IP_PER_HOUR", "100000");
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(name, value);
+        }
         builder.ConfigureLogging(logging => logging.ClearProviders());
+        if (captureLogs)
+        {
+            foreach (var category in (string[])["Default", "Microsoft.AspNetCore", "Microsoft.Extensions.Http", "Polly", "System.Net.Http.HttpClient"])
+            {
+                builder.UseSetting($"Logging:LogLevel:{category}", "Trace");
+            }
+            builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(new CapturingLoggerProvider(_logLines)));
+        }
         if (clock is not null)
         {
             builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(clock));
         }
+    }
+}
+
+/// <summary>Keeps every line, its message and each structured value, so a test can search what the service logged.</summary>
+internal sealed class CapturingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull
+        {
+            lines.Enqueue($"{category} scope: {Describe(state)}");
+            return null;
+        }
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {Describe(state)} {exception}");
+
+        private static string Describe(object? state) =>
+            state is IEnumerable<KeyValuePair<string, object?>> values ? string.Join(" ", values.Select(v => $"{v.Key}={v.Value}")) : $"{state}";
     }
 }

@@ -42,7 +42,7 @@ public sealed class GatewayCardElementTests(BrowserFixture browser) : IAsyncLife
 
     private IFrameLocator Card => _page.FrameLocator("iframe[title='Secure card payment input frame']");
 
-    [Fact]
+    [Fact(Timeout = BrowserFixture.TestTimeoutMs)]
     public async Task CardElement_KeyboardOnly4242_GivesAPmIdWithBrandAndLast4()
     {
         await _page.GotoAsync("/");
@@ -68,7 +68,7 @@ public sealed class GatewayCardElementTests(BrowserFixture browser) : IAsyncLife
             && (r.Url.Contains("4242", StringComparison.Ordinal) || r.PostData?.Contains("4242", StringComparison.Ordinal) == true));
     }
 
-    [Fact]
+    [Fact(Timeout = BrowserFixture.TestTimeoutMs)]
     public async Task CardFrame_EmptyAndWithAnError_HasNoWcagViolations()
     {
         // Opened on its own, so axe runs in the frame's document itself.
@@ -82,7 +82,7 @@ public sealed class GatewayCardElementTests(BrowserFixture browser) : IAsyncLife
         await AssertAccessibleAsync("incomplete number");
     }
 
-    [Fact]
+    [Fact(Timeout = BrowserFixture.TestTimeoutMs)]
     public async Task HostedCardAndChallengePages_WithoutJavaScript_HaveNoWcagViolations()
     {
         var clientSecret = await ChallengedIntentAsync();
@@ -99,12 +99,13 @@ public sealed class GatewayCardElementTests(BrowserFixture browser) : IAsyncLife
 
     private async Task AssertAccessibleAsync(string state)
     {
-        var result = await _page.RunAxe(new AxeRunOptions { RunOnly = new RunOnlyOptions { Type = "tag", Values = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+        var result = await _page.RunAxe(new AxeRunOptions { RunOnly = new RunOnlyOptions { Type = "tag", Values = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+            .WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
         Assert.True(result.Violations.Length == 0,
             $"{state}: " + string.Join("; ", result.Violations.Select(v => $"{v.Id}: {string.Join(", ", v.Nodes.Select(n => string.Join(" ", n.Target)))}")));
     }
 
-    [Fact]
+    [Fact(Timeout = BrowserFixture.TestTimeoutMs)]
     public async Task CardElement_NumberFailingLuhn_IsRefusedInTheFieldWithoutAskingTheGateway()
     {
         await _page.GotoAsync("/");
@@ -118,7 +119,7 @@ public sealed class GatewayCardElementTests(BrowserFixture browser) : IAsyncLife
         Assert.DoesNotContain(_requests, r => r.Url.Contains("/v1/payment_methods", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [Fact(Timeout = BrowserFixture.TestTimeoutMs)]
     public async Task HandleNextAction_ChallengeCompletedInTheModal_ResolvesTheSucceededIntentAndChargesOnce()
     {
         var clientSecret = await ChallengedIntentAsync();
@@ -133,7 +134,7 @@ public sealed class GatewayCardElementTests(BrowserFixture browser) : IAsyncLife
         Assert.Equal(1, _gateway.Simulator.Ledger("cart_browser").Charges);
     }
 
-    [Fact]
+    [Fact(Timeout = BrowserFixture.TestTimeoutMs)]
     public async Task HandleNextAction_ChallengeFailed_ResolvesTheAuthenticationError()
     {
         var clientSecret = await ChallengedIntentAsync();

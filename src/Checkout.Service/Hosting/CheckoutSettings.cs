@@ -188,6 +188,20 @@ public sealed class CheckoutSettings
     [ConfigurationKeyName("CORS_ALLOWED_ORIGINS")]
     public string CorsAllowedOrigins { get; set; } = "https://www.vantage.com,https://staging.vantage.com";
 
+    /// <summary>
+    /// Stripe.js v3, which the checkout page loads to put the card fields (the gateway's iframe) on the
+    /// page: card numbers go from that frame to the gateway, never to this service (PCI SAQ A).
+    /// Unset: the gateway simulator's <c>/v3/stripe.js</c> (the embedded one, or the one at
+    /// <c>PAYMENT_GATEWAY_URL</c>); in production <c>https://js.stripe.com/v3/</c>.
+    /// </summary>
+    [ConfigurationKeyName("PAYMENT_JS_URL")]
+    public string? PaymentJsUrl { get; set; }
+
+    /// <summary>The key Stripe.js is started with (<c>pk_test_…</c> or <c>pk_live_…</c>): public by design, it only tokenizes cards.</summary>
+    [ConfigurationKeyName("STRIPE_PUBLISHABLE_KEY")]
+    [RegularExpression("^pk_(test|live)_[A-Za-z0-9]+$", ErrorMessage = "STRIPE_PUBLISHABLE_KEY must be a publishable key, pk_test_… or pk_live_… (letters and digits).")]
+    public string StripePublishableKey { get; set; } = "pk_test_simulator";
+
     public TimeSpan GuestSessionTtl => TimeSpan.FromSeconds(GuestSessionTtlSeconds);
     public TimeSpan CartTtl => TimeSpan.FromSeconds(CartTtlSeconds);
 }

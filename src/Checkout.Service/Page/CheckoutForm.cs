@@ -13,10 +13,55 @@ public sealed class CheckoutForm
     public string? State { get; set; }
     public string? Zip { get; set; }
     public string? Country { get; set; } = "US";
+    /// <summary>The card's <c>pm_…</c> id from the payment provider: the only trace of the card this form ever holds.</summary>
     public string? PaymentMethodId { get; set; }
+
+    /// <summary>How the card is shown once chosen ("Visa •••• 4242"), as the provider described it.</summary>
+    public string? CardBrand { get; set; }
+
+    public string? CardLast4 { get; set; }
+
+    /// <summary>The button that posted the form: <see cref="HostedCardAction"/>, or none for Pay.</summary>
+    public string? Action { get; set; }
+
+    public const string HostedCardAction = "hosted-card";
 
     /// <summary>The total the page showed, posted back so the shopper pays it or nothing.</summary>
     public string? ExpectedTotal { get; set; }
+
+    public string CardLabel => (CardBrand, CardLast4) switch
+    {
+        ({ } brand, { } last4) when Brands.TryGetValue(brand, out var name) => $"{name} •••• {last4}",
+        (_, { } last4) => $"Card •••• {last4}",
+        _ => "Your card",
+    };
+
+    private static readonly Dictionary<string, string> Brands = new(StringComparer.Ordinal)
+    {
+        ["visa"] = "Visa", ["mastercard"] = "Mastercard", ["amex"] = "American Express", ["discover"] = "Discover",
+        ["diners"] = "Diners Club", ["jcb"] = "JCB", ["unionpay"] = "UnionPay",
+    };
+
+    /// <summary>The shopper's details as their guest session holds them.</summary>
+    public void Fill(string email, ShippingAddress? address)
+    {
+        Email = email;
+        if (address is not null)
+        {
+            (Line1, Line2, City, State, Zip, Country) = (address.Line1, address.Line2, address.City, address.State, address.Zip, address.Country);
+        }
+    }
+
+    /// <summary>The card to pay with, or none; brand and last 4 only as the provider's own words, for showing.</summary>
+    public void UseCard(string? paymentMethodId, string? brand, string? last4)
+    {
+        PaymentMethodId = paymentMethodId;
+        CardBrand = brand is not null && Brands.ContainsKey(brand) ? brand : null;
+        CardLast4 = last4 is { Length: 4 } && last4.All(char.IsAsciiDigit) ? last4 : null;
+    }
+
+    public static bool IsPaymentMethodId(string? value) =>
+        value is { Length: > 3 and <= 255 } && value.StartsWith("pm_", StringComparison.Ordinal) && value[3..].All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
     public CheckoutRequest ToRequest(string cartId) => new(
         cartId, Email, new ShippingAddress(Line1, Line2, City, State, Zip, Country), string.IsNullOrWhiteSpace(PaymentMethodId) ? null : PaymentMethodId,
@@ -41,7 +86,7 @@ public static class PageFields
         ("shipping_address.state", "state", "State"),
         ("shipping_address.zip", "zip", "ZIP code"),
         ("shipping_address.country", "country", "Country"),
-        ("payment_method_id", "payment-method", "Card"),
+        ("payment_method_id", "hosted-card", "Card"),
     ];
 
     /// <summary>The form property an API field is posted as.</summary>

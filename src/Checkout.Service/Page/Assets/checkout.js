@@ -1,11 +1,16 @@
 // The checkout page's enhancement. The server-rendered form works without it (it posts and
 // redirects); with it, each section is saved to the guest session as the shopper goes, a reload
 // or the back button keeps what was typed, a retry after a gateway failure reuses the same
-// Idempotency-Key, and the funnel events are sent with sendBeacon. Nothing here is trusted:
-// the API validates everything again and its own messages are what the shopper reads.
+// Idempotency-Key, and the funnel events are sent with sendBeacon. The card is typed into the
+// payment provider's own frame (Stripe.js, loaded before this script); this page only ever holds
+// the pm_ id it gives back, and answers a 3-D Secure request with the provider's modal, then the
+// same checkout again. Nothing here is trusted: the API validates everything again and its own
+// messages are what the shopper reads.
 (() => {
   'use strict';
 
+  const STILL_AUTHENTICATING = 'Your bank still needs you to confirm this payment. Press Pay to open the check again.';
+  const BRANDS = { visa: 'Visa', mastercard: 'Mastercard', amex: 'American Express', discover: 'Discover', diners: 'Diners Club', jcb: 'JCB', unionpay: 'UnionPay' };
   const GATEWAY_TROUBLE = "We're having trouble processing your payment. Please try again in a moment.";
   const PAGE_TROUBLE = 'Something went wrong on this page. What you typed is kept; please try again.';
   const SECTIONS = ['shipping', 'payment', 'review'];
@@ -75,6 +80,87 @@
   const value = (id) => document.getElementById(id).value.trim();
   let busy = false;
 
+  // ---- the card: the provider's fields in its own frame, or its hosted page when they cannot load ----
+
+  const cardField = document.getElementById('card-field');
+  const cardElement = document.getElementById('card-element');
+  const cardEntry = document.getElementById('card-entry');
+  const cardSaved = document.getElementById('card-saved');
+  const cardError = document.getElementById('card-error');
+  const chosen = { id: document.getElementById('payment-method'), brand: document.getElementById('card-brand'), last4: document.getElementById('card-last4') };
+  let stripe = null;
+  let card = null;
+  let refusal = null; // the change event's state when a refusal was shown: it stays until the card is edited
+  if (window.Stripe) {
+    try {
+      stripe = window.Stripe(cardField.dataset.key);
+      card = stripe.elements().create('card');
+      card.mount(cardElement);
+      document.getElementById('hosted-card').hidden = true;
+    } catch (failure) { // the page still works: the hosted card page stays offered
+      console.error(failure);
+      stripe = card = null;
+    }
+  }
+
+  const showCardError = (message, refused) => {
+    cardError.textContent = message || '';
+    cardElement.classList.toggle('invalid', Boolean(message));
+    refusal = refused ? 'unchanged' : null;
+  };
+  card?.on('change', (event) => {
+    const state = JSON.stringify([event.empty, event.complete, event.brand]);
+    if (event.error) {
+      showCardError(event.error.message);
+    } else if (!refusal || (refusal !== 'unchanged' && refusal !== state)) {
+      showCardError('');
+    } else if (refusal === 'unchanged') {
+      refusal = state; // the card as it was refused; the next edit clears the message
+    }
+  });
+
+  /** The card to pay with ({id, brand, last4}) shown as "Visa •••• 4242" with Change, or none: the card fields again. */
+  const chooseCard = (method) => {
+    chosen.id.value = method?.id || '';
+    chosen.brand.value = method?.brand || '';
+    chosen.last4.value = method?.last4 || '';
+    document.getElementById('card-summary').textContent =
+      method?.last4 ? (BRANDS[method.brand] || 'Card') + ' \u2022\u2022\u2022\u2022 ' + method.last4 : 'Your card';
+    cardSaved.hidden = !method;
+    cardEntry.hidden = Boolean(method);
+    form.dispatchEvent(new Event('input')); // kept with the draft
+  };
+
+  const focusCard = () => {
+    section('payment').open = true;
+    if (!cardEntry.hidden && card) {
+      cardElement.querySelector('iframe')?.focus();
+      card.focus();
+    } else {
+      (cardEntry.hidden ? document.getElementById('card-change') : document.getElementById('hosted-card')).focus();
+    }
+  };
+
+  /**
+   * The card's pm_ id: the one chosen, or a new one from what is typed in the provider's frame.
+   * Undefined when the provider refused what was typed (it says why, at the field); '' when there
+   * are no card fields, so the API names what is missing.
+   */
+  const paymentMethod = async () => {
+    if (chosen.id.value || !card) {
+      return chosen.id.value;
+    }
+    const result = await stripe.createPaymentMethod({ type: 'card', card });
+    if (result.error) {
+      showCardError(result.error.message);
+      focusCard();
+      return undefined;
+    }
+    const method = result.paymentMethod;
+    chooseCard({ id: method.id, brand: method.card?.brand, last4: method.card?.last4 });
+    return method.id;
+  };
+
   const say = (text, ...nodes) => {
     notice.replaceChildren(text, ...nodes);
   };
@@ -92,6 +178,7 @@
       element.removeAttribute('aria-describedby');
       document.getElementById(element.id + '-error')?.remove();
     }
+    showCardError('');
     summary.replaceChildren();
   };
 
@@ -105,7 +192,11 @@
       const item = document.createElement('li');
       const link = document.createElement('a');
       link.textContent = error.message;
-      if (element) {
+      if (error.field === 'payment_method_id') {
+        link.href = '#card-field';
+        showCardError(error.message, true);
+        first ??= cardField;
+      } else if (element) {
         link.href = '#' + element.id;
         if (!document.getElementById(element.id + '-error')) {
           const message = document.createElement('p');
@@ -131,7 +222,9 @@
       nodes.push(list);
     }
     summary.replaceChildren(...nodes);
-    if (first) {
+    if (first === cardField) {
+      focusCard();
+    } else if (first) {
       section(sectionOf(first)).open = true;
       first.focus();
     } else {
@@ -141,8 +234,8 @@
 
   // ---- the guest session: started with the email, then each section saved to it ----
 
-  const api = async (method, url, body, headers = {}) => {
-    const session = read(localStorage, sessionKey);
+  const api = async (method, url, body, headers = {}, withSession = true) => {
+    const session = withSession && read(localStorage, sessionKey);
     const response = await fetch(url, {
       method,
       headers: Object.assign({ 'Content-Type': 'application/json' },
@@ -176,7 +269,7 @@
       session = read(localStorage, sessionKey);
     }
     const put = (part, body) => api('PUT', `/api/v2/checkout/guest/session/${session.id}/${part}`, body);
-    const save = () => (name === 'shipping' ? put('shipping-address', address()) : put('payment-method', { payment_method_id: value('payment-method') }));
+    const save = () => (name === 'shipping' ? put('shipping-address', address()) : put('payment-method', { payment_method_id: chosen.id.value }));
     let saved = await save();
     if (saved.status === 404 && saved.json?.error === 'SESSION_EXPIRED') {
       write(localStorage, sessionKey, null);
@@ -208,7 +301,7 @@
     });
     section(name).open = true;
     const target = section(name);
-    (target.querySelector('input') || target.querySelector('summary')).focus();
+    (target.querySelector('input:not([type=hidden])') || target.querySelector('summary')).focus();
     if (push) {
       history.pushState({ step: name }, '');
     }
@@ -220,6 +313,9 @@
     clearErrors(inputs.filter((i) => sectionOf(i) === name || i.id === 'email'));
     button.disabled = true;
     try {
+      if (name === 'payment' && await paymentMethod() === undefined) {
+        return;
+      }
       const saved = await saveSection(name);
       if (saved.status === 200) {
         markSaved(saved.json);
@@ -266,16 +362,23 @@
     expectedTotal.value = Number(cart.total).toFixed(2);
   };
 
+  const validationFailed = (errors) => {
+    for (const failed of errors) {
+      const element = failed.field === 'payment_method_id' ? cardField : input(failed.field);
+      beacon('validation_error', { cart_id: cartId, section: element ? sectionOf(element) : undefined, field: failed.field, code: failed.code });
+    }
+    showErrors(errors);
+  };
+
   /** What the page does with an answer that is not a success; true when the same request may simply be sent again. */
   function answer(result) {
     const error = result.json?.error;
     if (result.status === 422 && result.json?.errors) {
-      for (const failed of result.json.errors) {
-        const element = input(failed.field);
-        beacon('validation_error', { cart_id: cartId, section: element ? sectionOf(element) : undefined, field: failed.field, code: failed.code });
-      }
-      showErrors(result.json.errors);
-    } else if (result.status === 402) {
+      validationFailed(result.json.errors);
+    } else if (error === 'AUTHENTICATION_REQUIRED') { // the challenge is still open: Pay offers it again, with the same key
+      showErrors([{ field: 'payment_method_id', code: error, message: STILL_AUTHENTICATING }]);
+    } else if (result.status === 402) { // declined, or the bank's check failed: another card, as a new payment
+      chooseCard(null);
       showErrors([{ field: 'payment_method_id', code: error, message: result.json.message }]);
     } else if (error === 'CART_CHANGED') {
       showCart(result.json);
@@ -297,19 +400,37 @@
     return false;
   }
 
+  /**
+   * The card fields refused what was typed: the API still checks everything else, so every problem
+   * is listed at once. Sent with no card and no session, this request can never charge anything.
+   */
+  const checkDetails = async () => {
+    const refused = { field: 'payment_method_id', code: 'CARD', message: cardError.textContent };
+    const body = { cart_id: cartId, email: value('email'), shipping_address: address(), payment_method_id: null, expected_total: Number(expectedTotal.value) };
+    const result = await api('POST', '/api/v2/checkout/guest', body, {}, false);
+    const others = result.status === 422 && result.json?.errors ? result.json.errors.filter((e) => e.field !== 'payment_method_id') : [];
+    validationFailed([...others, refused]);
+  };
+
   const checkout = async () => {
     clearErrors(inputs);
+    // The provider tokenizes the card first: a card it refuses is no payment, so it takes no key.
+    const paymentMethodId = await paymentMethod();
+    if (paymentMethodId === undefined) {
+      await checkDetails();
+      return;
+    }
     let key = read(sessionStorage, idempotencyKey);
     if (!key) {
       key = 'idk_' + crypto.randomUUID().replaceAll('-', '');
       write(sessionStorage, idempotencyKey, key);
     }
     const body = {
-      cart_id: cartId, email: value('email'), shipping_address: address(), payment_method_id: value('payment-method') || null,
+      cart_id: cartId, email: value('email'), shipping_address: address(), payment_method_id: paymentMethodId || null,
       expected_total: Number(expectedTotal.value),
     };
     beacon('payment_submitted', { cart_id: cartId });
-    for (let waits = 0; ; waits++) {
+    for (let waits = 0, challenges = 0; ; waits++) {
       let result;
       try {
         result = await api('POST', '/api/v2/checkout/guest', body, { 'Idempotency-Key': key });
@@ -331,6 +452,17 @@
         location.assign(url);
         return 'leaving';
       }
+      if (result.json?.error === 'AUTHENTICATION_REQUIRED' && challenges < 3) {
+        // 3-D Secure: the bank's check in the provider's modal, then the same request with the same key,
+        // however the check ended; the API says whether it paid (once), failed, or is still waiting.
+        challenges++;
+        if (!stripe) { // no provider script on this page: the server-rendered form takes the shopper to the check
+          form.submit();
+          return 'leaving';
+        }
+        await stripe.handleNextAction({ clientSecret: result.json.client_secret });
+        continue;
+      }
       if (result.status === 404 && result.json?.error === 'SESSION_EXPIRED') {
         // The checkout sent fields of its own; only the expired session stood in the way.
         write(localStorage, sessionKey, null);
@@ -340,7 +472,8 @@
       }
       // A final answer other than 5xx is stored against the key: the next payment needs a new one.
       // A changed cart is a new payment too, of another total.
-      if ((result.status < 500 && result.status !== 409 && result.status !== 429) || result.json?.error === 'CART_CHANGED') {
+      if ((result.status < 500 && result.status !== 409 && result.status !== 429 && result.json?.error !== 'AUTHENTICATION_REQUIRED')
+        || result.json?.error === 'CART_CHANGED') {
         write(sessionStorage, idempotencyKey, null);
       }
       if (!answer(result) || waits >= 30) {
@@ -360,6 +493,9 @@
   window.addEventListener('unhandledrejection', (event) => recover(event.reason));
 
   form.addEventListener('submit', (event) => {
+    if (event.submitter?.value === 'hosted-card') {
+      return; // the provider's hosted card page, as without JavaScript: the server keeps what was typed
+    }
     event.preventDefault();
     if (busy) {
       return; // a double click pays once
@@ -370,6 +506,14 @@
         setProcessing(false);
       }
     }, recover);
+  });
+
+  document.getElementById('card-change').addEventListener('click', (event) => {
+    if (card) { // another card in the fields; without them, the button posts to the hosted card page
+      event.preventDefault();
+      chooseCard(null);
+      focusCard();
+    }
   });
 
   for (const button of form.querySelectorAll('button[data-continue]')) {
@@ -385,8 +529,14 @@
       element.value = draft[element.id];
     }
   }
+  if (draft.card?.id && !chosen.id.value) {
+    chooseCard(draft.card);
+  }
+  // The card as the provider described it (pm_ id, brand, last 4), never what was typed into its frame.
   form.addEventListener('input', () => {
-    write(sessionStorage, draftKey, Object.fromEntries(inputs.map((i) => [i.id, i.value])));
+    write(sessionStorage, draftKey, Object.assign(Object.fromEntries(inputs.map((i) => [i.id, i.value])), {
+      card: chosen.id.value ? { id: chosen.id.value, brand: chosen.brand.value, last4: chosen.last4.value } : null,
+    }));
   });
 
   window.addEventListener('storage', (event) => {
