@@ -58,6 +58,9 @@ public static class PageRegistration
     {
         app.MapRazorComponents<App>().FormPostsPerClientPerMinute("page-forms",
             app.ServiceProvider.GetRequiredService<IOptions<CheckoutSettings>>().Value.CheckoutRateLimitPerMinute);
+        // A look-up by token, as the API's and the confirmation page's: the same per-address count.
+        app.MapPost(ConfirmationPass.OpenPath, ConfirmationPass.OpenAsync).PerClientPerMinute("order-lookup", Orders.OrdersApi.LookupsPerMinute)
+            .ExcludeFromDescription();
         return app;
     }
 }

@@ -443,13 +443,25 @@
       }
       if (result.status === 201) {
         const order = result.json;
-        const url = `/checkout/guest/confirmation?order_id=${encodeURIComponent(order.order_id)}&confirmation_token=${encodeURIComponent(order.confirmation_token)}`;
-        write(localStorage, orderKey, { orderId: order.order_id, url });
+        // The token goes to the confirmation page by POST (it sets an HttpOnly pass and redirects), never in a URL or storage.
+        write(localStorage, orderKey, { orderId: order.order_id, url: '/checkout/guest/confirmation?order_id=' + encodeURIComponent(order.order_id) });
         write(localStorage, sessionKey, null);
         write(sessionStorage, draftKey, null);
         write(sessionStorage, idempotencyKey, null);
         beacon('order_completed', { cart_id: cartId, order_id: order.order_id });
-        location.assign(url);
+        const handOver = document.createElement('form');
+        handOver.method = 'post';
+        handOver.action = '/checkout/guest/confirmation/open';
+        handOver.hidden = true;
+        for (const [name, value] of [['order_id', order.order_id], ['confirmation_token', order.confirmation_token]]) {
+          const input = document.createElement('input');
+          input.type = 'hidden';
+          input.name = name;
+          input.value = value;
+          handOver.append(input);
+        }
+        document.body.append(handOver);
+        handOver.submit();
         return 'leaving';
       }
       if (result.json?.error === 'AUTHENTICATION_REQUIRED' && challenges < 3) {
