@@ -142,13 +142,18 @@ internal sealed class Services : IAsyncDisposable
             ["KAFKA_BOOTSTRAP_SERVERS"] = null,
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = null,
             ["STRIPE_WEBHOOK_SECRET"] = null,
+            // What Production asks for: the page shoppers come back to from 3-D Secure, the key that seals
+            // verification codes (a throwaway one per run), and where the page gets Stripe.js.
+            ["PAYMENT_RETURN_URL"] = new Uri(service, "/checkout/guest").ToString(),
+            ["EMAIL_EVENT_KEY"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+            ["PAYMENT_JS_URL"] = new Uri(gateway, "/v3/stripe.js").ToString(),
             ["Logging__LogLevel__Default"] = "Warning",
         };
         // A long checkout case prepares tens of thousands of carts with their sessions up front; the in-process
         // store's default cap (200,000 entries) guards production memory and is not what is measured here.
         env["INPROCESS_STORE_MAX_ENTRIES"] = "2000000";
         // Shoppers are many; the load comes from one address, so the per-IP limits would measure the limiter instead.
-        foreach (var limit in new[] { "CHECKOUT", "SESSION_READS", "CART_CREATES", "SESSION_STARTS", "SESSION_WRITES", "ANALYTICS_EVENTS" })
+        foreach (var limit in new[] { "CHECKOUT", "SESSION_READS", "CART_CREATES", "SESSION_STARTS", "SESSION_WRITES", "ANALYTICS_EVENTS", "ADDRESS_VALIDATIONS" })
         {
             env[$"RATE_LIMIT_{limit}_PER_MINUTE"] = "1000000";
         }
