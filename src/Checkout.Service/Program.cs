@@ -1,5 +1,6 @@
 using CheckoutService;
 using CheckoutService.Accounts;
+using CheckoutService.Addresses;
 using CheckoutService.Analytics;
 using CheckoutService.Carts;
 using CheckoutService.Checkout;
@@ -44,6 +45,7 @@ builder.Services
     .AddWebhooks()
     .AddAccounts()
     .AddAnalytics()
+    .AddAddresses()
     .AddPage();
 
 try
@@ -88,6 +90,7 @@ try
     app.MapWebhooks();
     app.MapAccounts();
     app.MapAnalytics();
+    app.MapAddresses();
     app.MapFlags();
     app.MapHealth();
     app.MapApiDocs();

@@ -137,6 +137,15 @@ public sealed class CheckoutSettings
     [ConfigurationKeyName("EMAIL_EVENT_KEY")]
     public string? EmailEventKey { get; set; }
 
+    /// <summary>The countries the store ships to (ISO 3166-1 alpha-2, comma-separated): addresses elsewhere are refused.</summary>
+    [ConfigurationKeyName("SHIPPING_COUNTRIES")]
+    public string ShippingCountries { get; set; } = "US";
+
+    /// <summary>Address look-ups per client IP per minute: generous, as the page asks while the shopper types.</summary>
+    [ConfigurationKeyName("RATE_LIMIT_ADDRESS_VALIDATIONS_PER_MINUTE")]
+    [Range(1, 1_000_000, ErrorMessage = "RATE_LIMIT_ADDRESS_VALIDATIONS_PER_MINUTE must be between 1 and 1000000.")]
+    public int AddressValidationRateLimitPerMinute { get; set; } = 120;
+
     /// <summary>Kafka brokers (<c>host:port</c>, comma-separated); without them events stay in the outbox.</summary>
     [ConfigurationKeyName("KAFKA_BOOTSTRAP_SERVERS")]
     public string? KafkaBootstrapServers { get; set; }
