@@ -44,11 +44,27 @@ public sealed class PaymentResilienceTests : IAsyncDisposable
 
     private long[] BackoffWaitsMs(string cartId)
     {
-        lock (_spans)
+        var handoff = Assert.Single(Spans(), s => s.OperationName == CheckoutTelemetry.PaymentHandoffSpan && (string?)s.GetTagItem(CheckoutTelemetry.CartId) == cartId);
+        return [.. handoff.Events.Where(e => e.Name == CheckoutTelemetry.RetryBackoffEvent)
+            .Select(e => (long)e.Tags.Single(t => t.Key == "wait_duration_ms").Value!)];
+    }
+
+    /// <summary>
+    /// The spans so far. The exporter appends from the tracing pipeline's thread, and no lock of ours stops it,
+    /// so the list is copied, not enumerated (enumerating it failed with "Collection was modified" in CI);
+    /// a copy taken while the list grows is taken again.
+    /// </summary>
+    private Activity[] Spans()
+    {
+        while (true)
         {
-            var handoff = Assert.Single(_spans, s => s.OperationName == CheckoutTelemetry.PaymentHandoffSpan && (string?)s.GetTagItem(CheckoutTelemetry.CartId) == cartId);
-            return [.. handoff.Events.Where(e => e.Name == CheckoutTelemetry.RetryBackoffEvent)
-                .Select(e => (long)e.Tags.Single(t => t.Key == "wait_duration_ms").Value!)];
+            try
+            {
+                return _spans.ToArray();
+            }
+            catch (ArgumentException)
+            {
+            }
         }
     }
 

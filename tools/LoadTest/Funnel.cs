@@ -72,6 +72,11 @@ internal sealed class Shoppers(HttpClient http, Services services, Checks checks
                 return Always(start => ExpectAsync(m, Measurement.BareEndpoint, 200, start, () => new HttpRequestMessage(HttpMethod.Get, bare)));
             case Workload.CartCreate:
                 return Always(start => CreateCartAsync(m, Visitor(), start));
+            case Workload.AddressValidate:
+                // The look-up the page makes while the shopper types: a known ZIP, a city to check, a line to normalise.
+                return Always(start => ExpectAsync(m, "POST addresses/validate", 200, start, () => Post(Url("/api/v2/addresses/validate"), Visitor(), null,
+                    new StringContent("""{"line1":"742 Evergreen Terrace North Apartment 5","line2":"","city":"Springfield","state":"IL","zip":"62704","country":"US"}""",
+                        System.Text.Encoding.UTF8, "application/json"))));
             case Workload.SessionRead:
                 // Sessions made before the clock starts: the step measures reads alone.
                 var sessions = new ConcurrentQueue<OpenedSession>();

@@ -60,7 +60,7 @@ return lab.Checks.AllPassed ? 0 : 1;
 
 namespace LoadTest
 {
-    internal enum Workload { Funnel, SessionRead, CartCreate, Checkout, Bare }
+    internal enum Workload { Funnel, SessionRead, CartCreate, Checkout, AddressValidate, Bare }
 
     /// <summary>
     /// One measured step: a workload at a concurrency (closed loop) or a rate (open loop) for a duration;
@@ -112,6 +112,7 @@ namespace LoadTest
             "session-read" => Workload.SessionRead,
             "cart-create" => Workload.CartCreate,
             "checkout" => Workload.Checkout,
+            "address-validate" => Workload.AddressValidate,
             _ => Workload.Bare,
         };
     }
@@ -128,7 +129,7 @@ namespace LoadTest
                                         eu-west-1: Redis 35 ms away each way (a delay proxy), beside Redis next door; 8 connections, 6 s steps
               --shoppers N[,N…]         closed loop: N shoppers running the funnel again and again (default 64)
               --rate R                  open loop: R funnels/s (with --case, requests/s) on a fixed schedule, latency from each intended start
-              --case NAME               one endpoint hammered: session-read, cart-create, checkout or bare
+              --case NAME               one endpoint hammered: session-read, cart-create, checkout, address-validate or bare
               --sessions N              sessions-20k: how many (default 20000)
               --duration S              seconds per step, or a scenario's whole run (default 10)   --warmup S   seconds of warm-up (default 3)
               --url URL                 an already running service instead of starting one
@@ -139,7 +140,7 @@ namespace LoadTest
               --output DIR              where the report goes              --no-build   use the last Release build
             """;
 
-        private static readonly string[] Cases = ["session-read", "cart-create", "checkout", "bare"];
+        private static readonly string[] Cases = ["session-read", "cart-create", "checkout", "address-validate", "bare"];
         private static readonly string[] Scenarios = ["smoke", "funnel", "sessions-20k", "open-loop", "redis-failover", "gateway-brownout", "eu-west-1"];
 
         public string? Scenario { get; init; }
