@@ -8,6 +8,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace CheckoutService.Accounts;
 
@@ -91,7 +92,7 @@ public static class AccountsApi
             return ApiError.Of(Errors.InvalidCredentials);
         }
         var now = time.GetUtcNow();
-        var token = "acc_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var token = "acc_" + WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
         await accounts.IssueTokenAsync(Sha256.Hex(token), account.AccountId, now + TokenLifetime, cancellationToken);
         return TypedResults.Ok(new SignedIn(token, now + TokenLifetime));
     }

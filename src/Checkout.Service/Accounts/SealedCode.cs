@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 
 namespace CheckoutService.Accounts;
@@ -46,15 +47,14 @@ public sealed class SealedCode
         using var aes = new AesGcm(_key, TagSize);
         aes.Encrypt(nonce, Encoding.UTF8.GetBytes(code), sealedBytes.AsSpan(NonceSize, sealedBytes.Length - NonceSize - TagSize),
             sealedBytes.AsSpan(sealedBytes.Length - TagSize), Encoding.UTF8.GetBytes(accountId));
-        return Convert.ToBase64String(sealedBytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return WebEncoders.Base64UrlEncode(sealedBytes);
     }
 
     /// <summary>What the mailer does: the code, or a <see cref="CryptographicException"/> for another key or another account.</summary>
     public string Open(string sealedCode, string accountId)
     {
         ArgumentNullException.ThrowIfNull(sealedCode);
-        var base64 = sealedCode.Replace('-', '+').Replace('_', '/');
-        var sealedBytes = Convert.FromBase64String(base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '='));
+        var sealedBytes = WebEncoders.Base64UrlDecode(sealedCode);
         var plain = new byte[sealedBytes.Length - NonceSize - TagSize];
         using var aes = new AesGcm(_key, TagSize);
         aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize, plain.Length), sealedBytes.AsSpan(sealedBytes.Length - TagSize), plain,
