@@ -23,7 +23,7 @@ public abstract class BodyDeliveryContract : IAsyncLifetime
     private CheckoutApp _app = null!;
     private readonly ConcurrentBag<string> _wrong = [];
     private readonly ConcurrentDictionary<(string Endpoint, BodyDelivery Delivery), int> _counts = new();
-    private int _sent;
+    private readonly ConcurrentDictionary<string, int> _sent = new(StringComparer.Ordinal);
 
     /// <summary>Shoppers through the funnel; each pays once, so this is the number of checkouts.</summary>
     protected abstract int Funnels { get; }
@@ -98,7 +98,8 @@ public abstract class BodyDeliveryContract : IAsyncLifetime
         async Task<RawReply?> Send(string endpoint, string method, string path, string body, int expected, string? token = null,
             (string, string)[]? extra = null, string contentType = "application/json")
         {
-            var delivery = Deliveries[Interlocked.Increment(ref _sent) % Deliveries.Length];
+            // Each endpoint turns through the modes on its own count, so every one meets all five however the workers interleave.
+            var delivery = Deliveries[_sent.AddOrUpdate(endpoint, 0, (_, n) => n + 1) % Deliveries.Length];
             if (connection is not { IsReusable: true })
             {
                 connection?.Dispose();
